@@ -1,0 +1,1 @@
+"""Reading inputs and writing outputs: readers return validated polars frames or numpy arrays."""

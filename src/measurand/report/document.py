@@ -1,0 +1,186 @@
+"""A report is a title and sections; each section holds Markdown text, tables and figures.
+
+The same object renders to ``summary.md`` (text and tables) and to a self-contained
+``report.html`` (the same text plus interactive plotly figures, with plotly.js inlined once so the
+file opens offline).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from measurand.io.output import dumps_json, write_output_dir
+
+
+def _fmt_cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A GitHub-flavoured Markdown table; floats get 4 significant digits, None/NaN a dash."""
+    head = "| " + " | ".join(headers) + " |"
+    rule = "|" + "|".join("---" for _ in headers) + "|"
+    body = ["| " + " | ".join(_fmt_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join([head, rule, *body])
+
+
+@dataclass
+class Section:
+    """One report section: a heading, Markdown blocks, and plotly figures (HTML only)."""
+
+    title: str
+    blocks: list[str] = field(default_factory=list)
+    figures: list[Any] = field(default_factory=list)  # plotly.graph_objects.Figure
+
+    def add(self, markdown: str) -> Section:
+        self.blocks.append(markdown)
+        return self
+
+    def figure(self, fig: Any) -> Section:
+        self.figures.append(fig)
+        return self
+
+
+@dataclass
+class Report:
+    title: str
+    sections: list[Section] = field(default_factory=list)
+    preamble: list[str] = field(default_factory=list)
+
+    def section(self, title: str) -> Section:
+        sec = Section(title)
+        self.sections.append(sec)
+        return sec
+
+    def to_markdown(self) -> str:
+        parts = [f"# {self.title}", "", *self.preamble]
+        for sec in self.sections:
+            parts += ["", f"## {sec.title}", ""]
+            parts += [b + "\n" for b in sec.blocks]
+        return "\n".join(parts).rstrip() + "\n"
+
+    def to_html(self) -> str:
+        import plotly.offline
+
+        body = [f"<h1>{html.escape(self.title)}</h1>"]
+        body += [_markdown_to_html(b) for b in self.preamble]
+        for sec in self.sections:
+            body.append(f"<section><h2>{html.escape(sec.title)}</h2>")
+            for fig in sec.figures:
+                body.append(
+                    fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+                )
+            body += [_markdown_to_html(b) for b in sec.blocks]
+            body.append("</section>")
+        plotly_js = plotly.offline.get_plotlyjs()
+        return _PAGE.format(
+            title=html.escape(self.title), plotly_js=plotly_js, body="\n".join(body)
+        )
+
+
+def write_report(
+    out_dir: str | os.PathLike[str],
+    report: Report,
+    results: dict[str, Any],
+    *,
+    force: bool = False,
+    formats: Sequence[str] = ("json", "md", "html"),
+    extra_files: dict[str, str | bytes] | None = None,
+) -> dict[str, str]:
+    """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out_dir`` in one step.
+
+    Refuses a non-empty ``out_dir`` unless ``force``; returns the written names by format.
+    """
+    files: dict[str, str | bytes] = {}
+    names = {"json": "results.json", "md": "summary.md", "html": "report.html"}
+    unknown = set(formats) - set(names)
+    if unknown:
+        from measurand.errors import InputError
+
+        raise InputError(f"unknown format(s) {sorted(unknown)}; choose from json, md, html")
+    if "json" in formats:
+        files[names["json"]] = dumps_json(results)
+    if "md" in formats:
+        files[names["md"]] = report.to_markdown()
+    if "html" in formats:
+        files[names["html"]] = report.to_html()
+    files.update(extra_files or {})
+    write_output_dir(out_dir, files, force=force)
+    return {fmt: str(os.path.join(out_dir, names[fmt])) for fmt in formats}
+
+
+# A deliberately small Markdown subset (headings, lists, tables, paragraphs, inline code and
+# bold): the summaries are written by our own code, so a full Markdown engine is not needed.
+def _inline(text: str) -> str:
+    text = html.escape(text)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
+
+
+def _markdown_to_html(block: str) -> str:
+    out: list[str] = []
+    lines = block.strip("\n").splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("|"):
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                i += 1
+            header, *rest = rows
+            rest = [r for r in rest if not all(set(c) <= set("-: ") for c in r)]
+            out.append("<table><thead><tr>")
+            out += [f"<th>{_inline(c)}</th>" for c in header]
+            out.append("</tr></thead><tbody>")
+            for r in rest:
+                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>")
+            out.append("</tbody></table>")
+            continue
+        if line.startswith(("- ", "* ")):
+            out.append("<ul>")
+            while i < len(lines) and lines[i].startswith(("- ", "* ")):
+                out.append(f"<li>{_inline(lines[i][2:])}</li>")
+                i += 1
+            out.append("</ul>")
+            continue
+        m = re.match(r"^(#{1,6}) (.*)", line)
+        if m:
+            level = min(len(m.group(1)) + 1, 6)
+            out.append(f"<h{level}>{_inline(m.group(2))}</h{level}>")
+        elif line.strip():
+            out.append(f"<p>{_inline(line)}</p>")
+        i += 1
+    return "\n".join(out)
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
+       margin: 2rem auto; padding: 0 1rem; color: #1f2328; line-height: 1.45; }}
+h1 {{ border-bottom: 2px solid #d0d7de; padding-bottom: .3rem; }}
+h2 {{ margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }}
+table {{ border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }}
+th, td {{ border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }}
+th {{ background: #f6f8fa; }} td:first-child, th:first-child {{ text-align: left; }}
+code {{ background: #f6f8fa; padding: 0 .25rem; border-radius: 4px; }}
+</style>
+<script type="text/javascript">{plotly_js}</script>
+</head><body>
+{body}
+</body></html>
+"""

@@ -1,0 +1,6 @@
+"""Placeholder: being implemented."""
+
+def otsu_threshold(*args, **kwargs):
+    raise NotImplementedError
+
+
