@@ -41,3 +41,10 @@ class InputError(MeasurandError, ValueError):
 
 class NoSolutionError(MeasurandError, ValueError):
     """A solver (power, sample size) has no solution for the requested inputs."""
+
+
+class DegenerateDataWarning(RuntimeWarning):
+    """The data make a statistic undefined or unreliable (an empty class, all-NaN resamples...).
+
+    The computation goes on and returns NaN or a labelled result instead of raising.
+    """

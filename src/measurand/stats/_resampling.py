@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from measurand._result import ConfidenceInterval, Result
-from measurand.errors import InputError
+from measurand.errors import DegenerateDataWarning, InputError
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["BootstrapResult", "PermutationResult", "bootstrap", "permutation_test"]
@@ -397,7 +397,7 @@ def bootstrap(
     BootstrapResult
         Resamples whose statistic is NaN (e.g. a group missing from the resample) are dropped
         from the distribution and counted in ``n_invalid``; if all are invalid the interval is
-        NaN and a ``RuntimeWarning`` is issued.
+        NaN and a ``DegenerateDataWarning`` is issued.
     """
     samples = _as_samples(data)
     if not callable(statistic):
@@ -445,7 +445,7 @@ def bootstrap(
         warnings.warn(
             f"all {n_resamples} bootstrap resamples gave a NaN statistic; the confidence "
             "interval is NaN",
-            RuntimeWarning,
+            DegenerateDataWarning,
             stacklevel=2,
         )
     else:
@@ -461,7 +461,7 @@ def bootstrap(
                 "the BCa confidence interval cannot be computed (NaN bias correction or "
                 "acceleration: degenerate data or a statistic that is NaN on jackknife samples); "
                 "the interval is NaN",
-                RuntimeWarning,
+                DegenerateDataWarning,
                 stacklevel=2,
             )
         if method == "basic":
@@ -616,7 +616,7 @@ def permutation_test(
 
     if math.isnan(observed):
         warnings.warn(
-            "the observed statistic is NaN; the p-value is NaN", RuntimeWarning, stacklevel=2
+            "the observed statistic is NaN; the p-value is NaN", DegenerateDataWarning, stacklevel=2
         )
         pvalue = math.nan
     else:
