@@ -1,1 +1,9 @@
 """Reading inputs and writing outputs: readers return validated polars frames or numpy arrays."""
+
+from __future__ import annotations
+
+from measurand.io._frames import RunData
+from measurand.io.campaign import read_campaign
+from measurand.io.table import read_table
+
+__all__ = ["RunData", "read_campaign", "read_table"]
