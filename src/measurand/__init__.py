@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from measurand import stats
 from measurand._result import ConfidenceInterval, Result
-from measurand.errors import InputError, MeasurandError, NoSolutionError
+from measurand.errors import DegenerateDataWarning, InputError, MeasurandError, NoSolutionError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfidenceInterval",
+    "DegenerateDataWarning",
     "InputError",
     "MeasurandError",
     "NoSolutionError",
