@@ -13,6 +13,12 @@ from measurand._result import to_builtin
 from measurand.errors import InputError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
     """Write ``content`` to ``path`` through a temporary file in the same folder and ``os.replace``.
 
@@ -25,6 +31,8 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
     try:
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as fh:
             fh.write(content)
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -66,6 +74,7 @@ def write_output_dir(
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".staging", dir=out.parent))
     try:
+        os.chmod(staging, 0o777 & ~_umask())
         for name, content in files.items():
             write_atomic(staging / name, content)
         if out.exists():
