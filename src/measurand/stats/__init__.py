@@ -6,6 +6,7 @@ frozen result object (see :mod:`measurand._result`) and every random procedure t
 
 from __future__ import annotations
 
+from measurand.stats import aggregate
 from measurand.stats._auc import AUCResult, auc
 from measurand.stats._effect import EffectSizeResult, cohens_d, cohens_dz, hedges_g
 from measurand.stats._multitest import adjust_pvalues, benjamini_hochberg, holm
@@ -30,18 +31,34 @@ from measurand.stats._resampling import (
 )
 from measurand.stats._rng import as_generator
 from measurand.stats._threshold import otsu_threshold
+from measurand.stats.aggregate import (
+    AggregateResult,
+    PerformanceProfileResult,
+    ProbabilityOfImprovementResult,
+    aggregate_metrics,
+    iqm,
+    normalize_scores,
+    optimality_gap,
+    performance_profile,
+    probability_of_improvement,
+)
 
 __all__ = [
     "AUCResult",
+    "AggregateResult",
     "BootstrapResult",
     "EffectSizeResult",
     "FisherResult",
     "McNemarResult",
+    "PerformanceProfileResult",
     "PermutationResult",
     "PowerResult",
+    "ProbabilityOfImprovementResult",
     "ProportionDifferenceResult",
     "ProportionResult",
     "adjust_pvalues",
+    "aggregate",
+    "aggregate_metrics",
     "as_generator",
     "auc",
     "benjamini_hochberg",
@@ -52,12 +69,17 @@ __all__ = [
     "fisher_exact",
     "hedges_g",
     "holm",
+    "iqm",
     "mcnemar_exact",
     "newcombe_difference",
+    "normalize_scores",
+    "optimality_gap",
     "otsu_threshold",
+    "performance_profile",
     "permutation_test",
     "power_proportions",
     "power_t_test",
+    "probability_of_improvement",
     "wilson",
     "zero_event_upper_bound",
 ]
