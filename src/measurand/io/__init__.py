@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from measurand.io._frames import RunData
+from measurand.io.arrays import read_arrays
 from measurand.io.campaign import read_campaign
 from measurand.io.table import read_table
 
-__all__ = ["RunData", "read_campaign", "read_table"]
+__all__ = ["RunData", "read_arrays", "read_campaign", "read_table"]

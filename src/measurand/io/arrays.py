@@ -98,7 +98,9 @@ def _read_npz(file: Path) -> dict[str, np.ndarray]:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise InputError(f"not a readable .npz archive ({exc})", source=str(file)) from exc
     if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise InputError("holds a single array, not a .npz archive of named arrays", source=str(file))
+        raise InputError(
+            "holds a single array, not a .npz archive of named arrays", source=str(file)
+        )
     with archive:
         arrays: dict[str, np.ndarray] = {}
         for name in archive.files:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from measurand.report.document import Report, Section, md_table, write_report
+from measurand.report.document import Report, Section, md_table, report_files, write_report
 
-__all__ = ["Report", "Section", "md_table", "write_report"]
+__all__ = ["Report", "Section", "md_table", "report_files", "write_report"]

@@ -79,7 +79,9 @@ class Report:
             body.append(f"<section><h2>{html.escape(sec.title)}</h2>")
             for fig in sec.figures:
                 body.append(
-                    fig.to_html(full_html=False, include_plotlyjs=False, config={"responsive": True})
+                    fig.to_html(
+                        full_html=False, include_plotlyjs=False, config={"responsive": True}
+                    )
                 )
             body += [_markdown_to_html(b) for b in sec.blocks]
             body.append("</section>")
@@ -87,6 +89,22 @@ class Report:
         return _PAGE.format(
             title=html.escape(self.title), plotly_js=plotly_js, body="\n".join(body)
         )
+
+
+REPORT_FILES = {"json": "results.json", "md": "summary.md", "html": "report.html"}
+
+
+def report_files(
+    report: Report, results: dict[str, Any], *, formats: Sequence[str] = ("json", "md", "html")
+) -> dict[str, str | bytes]:
+    """The content of a standard report folder, by file name, for the chosen formats."""
+    unknown = set(formats) - set(REPORT_FILES)
+    if unknown:
+        from measurand.errors import InputError
+
+        raise InputError(f"unknown format(s) {sorted(unknown)}; choose from json, md, html")
+    render = {"json": lambda: dumps_json(results), "md": report.to_markdown, "html": report.to_html}
+    return {REPORT_FILES[fmt]: render[fmt]() for fmt in formats}
 
 
 def write_report(
@@ -100,24 +118,12 @@ def write_report(
 ) -> dict[str, str]:
     """Write ``results.json``, ``summary.md`` and ``report.html`` into ``out_dir`` in one step.
 
-    Refuses a non-empty ``out_dir`` unless ``force``; returns the written names by format.
+    Refuses a non-empty ``out_dir`` unless ``force``; returns the written paths by format.
     """
-    files: dict[str, str | bytes] = {}
-    names = {"json": "results.json", "md": "summary.md", "html": "report.html"}
-    unknown = set(formats) - set(names)
-    if unknown:
-        from measurand.errors import InputError
-
-        raise InputError(f"unknown format(s) {sorted(unknown)}; choose from json, md, html")
-    if "json" in formats:
-        files[names["json"]] = dumps_json(results)
-    if "md" in formats:
-        files[names["md"]] = report.to_markdown()
-    if "html" in formats:
-        files[names["html"]] = report.to_html()
+    files = report_files(report, results, formats=formats)
     files.update(extra_files or {})
     write_output_dir(out_dir, files, force=force)
-    return {fmt: str(os.path.join(out_dir, names[fmt])) for fmt in formats}
+    return {fmt: os.path.join(out_dir, REPORT_FILES[fmt]) for fmt in formats}
 
 
 # A deliberately small Markdown subset (headings, lists, tables, paragraphs, inline code and
@@ -137,7 +143,9 @@ def _markdown_to_html(block: str) -> str:
         if line.startswith("|"):
             rows = []
             while i < len(lines) and lines[i].startswith("|"):
-                rows.append([c.strip() for c in lines[i].strip().strip("|").split("|")])
+                # Cells may hold an escaped pipe (``\\|``), e.g. a signal spec.
+                cells = re.split(r"(?<!\\)\|", lines[i].strip().strip("|"))
+                rows.append([c.strip().replace("\\|", "|") for c in cells])
                 i += 1
             header, *rest = rows
             rest = [r for r in rest if not all(set(c) <= set("-: ") for c in r)]
