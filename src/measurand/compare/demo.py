@@ -10,6 +10,7 @@ profiles of min-max normalized scores.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from importlib import resources
@@ -49,7 +50,8 @@ def load_dopamine_subset() -> Any:
             step="iteration",
             value="value",
         )
-    return data
+    # Name the packaged file, not this machine's install path, in reports.
+    return dataclasses.replace(data, source=f"measurand/data/{DEMO_FILE}")
 
 
 def compare_demo(

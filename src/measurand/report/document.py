@@ -182,7 +182,8 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width
        margin: 2rem auto; padding: 0 1rem; color: #1f2328; line-height: 1.45; }}
 h1 {{ border-bottom: 2px solid #d0d7de; padding-bottom: .3rem; }}
 h2 {{ margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }}
-table {{ border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }}
+table {{ border-collapse: collapse; margin: .8rem 0; font-size: .92rem; display: block;
+        overflow-x: auto; max-width: 100%; }}
 th, td {{ border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }}
 th {{ background: #f6f8fa; }} td:first-child, th:first-child {{ text-align: left; }}
 code {{ background: #f6f8fa; padding: 0 .25rem; border-radius: 4px; }}
