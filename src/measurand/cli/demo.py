@@ -60,8 +60,37 @@ def compare_part(*, seed: int, n_resamples: int, progress: Callable[[str], None]
     )
 
 
+def factors_part(*, seed: int, n_resamples: int, progress: Callable[[str], None]) -> DemoPart:
+    """``factors`` on the ObsScaling base-model benchmark matrix (real data, Apache-2.0)."""
+    from measurand.cli.factors import print_summary
+    from measurand.factors.demo import DEMO_SOURCE, factors_demo
+    from measurand.report.factors import factors_report
+
+    result = factors_demo(seed=seed, n_resamples=n_resamples, progress=progress)
+    return DemoPart(
+        folder="factors",
+        title="factors: what do 7 LLM benchmarks measure? (ObsScaling base models)",
+        files=report_files(factors_report(result, source=DEMO_SOURCE), result.to_dict()),
+        show=lambda: print_summary(result),
+    )
+
+
+def noise_part(*, seed: int, n_resamples: int, progress: Callable[[str], None]) -> DemoPart:
+    """``noise`` on a synthetic sweep with a rerun baseline, and the Dopamine seeds split."""
+    from measurand.cli.noise import print_summary
+    from measurand.noise.demo import noise_demo
+
+    result, report = noise_demo(seed=seed, progress=progress)
+    return DemoPart(
+        folder="noise",
+        title="noise: rerun noise vs spread (synthetic sweep; Dopamine seeds)",
+        files=report_files(report, result.to_dict()),
+        show=lambda: print_summary(result),
+    )
+
+
 # Each builder takes (seed, n_resamples, progress) keywords and returns a DemoPart.
-DEMO_PARTS: list[Callable[..., DemoPart]] = [diagnose_part, compare_part]
+DEMO_PARTS: list[Callable[..., DemoPart]] = [diagnose_part, compare_part, factors_part, noise_part]
 
 
 def _index(parts: list[DemoPart]) -> str:
@@ -129,4 +158,13 @@ def demo_command(
     )
 
 
-__all__ = ["DEFAULT_OUT", "DEMO_PARTS", "DemoPart", "compare_part", "diagnose_part", "run_demo"]
+__all__ = [
+    "DEFAULT_OUT",
+    "DEMO_PARTS",
+    "DemoPart",
+    "compare_part",
+    "diagnose_part",
+    "factors_part",
+    "noise_part",
+    "run_demo",
+]

@@ -60,6 +60,13 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
     if model.fit_stats:
         loadings.add(_fit_stats_table(model.fit_stats))
     loadings.figure(_loadings_figure(result))
+    if result.settings.h2_ceiling:
+        loadings.add(
+            "h² against its ceiling 1 − Var(noise)/Var(sweep): a task far below its ceiling "
+            "carries variance the factors do not explain; one above it is overfitted (or its "
+            "noise estimate is too low)."
+        )
+        loadings.figure(_ceiling_figure(result))
 
     board = result.leaderboard
     lb = report.section("Leaderboard")
@@ -441,6 +448,41 @@ def _loadings_figure(result: FactorsResult):
         yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
         template="plotly_white",
         margin={"l": 20},
+    )
+    return fig
+
+
+def _ceiling_figure(result: FactorsResult):
+    import plotly.graph_objects as go
+
+    ceilings = result.settings.h2_ceiling
+    tasks = sorted(ceilings, key=lambda t: -ceilings[t])
+    by_name = {t.task: t.communality for t in result.model.tasks}
+    ceiling = np.clip(np.array([ceilings[t] for t in tasks]), 0.0, 1.0)
+    h2 = np.array([by_name[t] for t in tasks])
+    reached = np.minimum(h2, ceiling)
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(x=reached, y=tasks, orientation="h", name="h² (up to the ceiling)",
+               marker_color=_BLUE)
+    )  # fmt: skip
+    fig.add_trace(
+        go.Bar(x=ceiling - reached, y=tasks, orientation="h", name="ceiling − h²",
+               marker_color="#DDDDDD")
+    )  # fmt: skip
+    over = np.maximum(h2 - ceiling, 0.0)
+    if over.any():
+        fig.add_trace(
+            go.Bar(x=over, y=tasks, orientation="h", name="h² above the ceiling",
+                   marker_color=_RED)
+        )  # fmt: skip
+    fig.update_layout(
+        barmode="stack",
+        title="Communality h² vs the noise ceiling",
+        xaxis={"title": "share of the task's variance", "range": [0, 1.05]},
+        yaxis={"autorange": "reversed"},
+        height=max(300, 24 * len(tasks) + 120),
+        template="plotly_white",
     )
     return fig
 

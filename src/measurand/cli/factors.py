@@ -1,0 +1,267 @@
+"""``measurand factors``: how many capabilities does a benchmark matrix measure, and who leads?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich import box
+from rich.table import Table
+
+from measurand.cli._app import (
+    ForceOption,
+    FormatOption,
+    OutOption,
+    SeedOption,
+    app,
+    console,
+    parse_formats,
+    reports_input_errors,
+)
+from measurand.errors import InputError
+from measurand.factors.workflow import K_RULES, METHODS, MISSING_POLICIES, FactorsResult
+
+HELP = """What does a benchmark matrix measure, and which ranks can be told apart?
+
+Reads a wide matrix (CSV, TSV, Parquet or JSON lines: one row per run or
+model, an id column, one column per metric), selects the metric columns by
+rules, z-scores them (lower-is-better metrics negated first), picks the
+number of factors by Horn's parallel analysis, fits the factor model
+(non-negative loadings by default) and writes to --out the loadings with
+communalities, a leaderboard of the aggregate score with task-bootstrap rank
+intervals, and correlations with held-out metrics (results.json, summary.md,
+report.html).
+
+\b
+Example (a data-mixture sweep; bpb metrics; paloma held out):
+  measurand factors sweep.csv --id-col run_name \\
+      --where 'status == "completed"' \\
+      --include '*/bpb' --exclude 'eval/*' --lower-is-better '*/bpb' \\
+      --heldout eval/paloma/macro_loss --factors auto --out factors-report
+
+\b
+Example (ObsScaling base models; HumanEval held out):
+  measurand factors base_llm_benchmark_eval.csv --id-col Model \\
+      -i MMLU -i ARC-C -i HellaSwag -i Winograd -i TruthfulQA \\
+      -i GSM8K -i XWinograd --heldout HumanEval \\
+      --missing drop-rows --out obsscaling-factors
+
+\b
+Patterns (--include, --exclude, --lower-is-better, --heldout; repeatable):
+  globs ('*/bpb', 'lm_eval/*'; '*' also matches '/') or 're:REGEX',
+  searched anywhere in the column name.
+--where 'COLUMN OP VALUE' with OP one of == != < <= > >= (repeatable; put
+  `back ticks` around column names with spaces).
+"""
+
+
+def _parse_factors(text: str) -> int | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"--factors takes a positive integer or 'auto', got {text!r}") from None
+    if value < 1:
+        raise InputError(f"--factors must be at least 1, got {value}")
+    return value
+
+
+def _parse_weights(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InputError(f"--weights takes comma-separated numbers, got {text!r}") from None
+
+
+def _parse_choice(option: str, text: str, choices: tuple[str, ...]) -> str:
+    value = text.strip().lower().replace("-", "_")
+    normalized = {c.replace("-", "_"): c for c in choices}
+    if value not in normalized:
+        raise InputError(f"{option} takes one of {', '.join(choices)}; got {text!r}")
+    return normalized[value]
+
+
+@app.command("factors", help=HELP, no_args_is_help=True)
+@reports_input_errors
+def factors_command(
+    input_path: Path = typer.Argument(
+        ...,
+        metavar="INPUT",
+        help="Wide matrix: CSV, TSV, Parquet or JSON lines.",
+        show_default=False,
+    ),
+    id_col: str = typer.Option(
+        ..., "--id-col", help="Column naming each row (unique).", show_default=False
+    ),
+    include: list[str] = typer.Option(
+        None, "--include", "-i", help="Metric columns to use (pattern, repeatable; default all)."
+    ),
+    exclude: list[str] = typer.Option(
+        None, "--exclude", "-x", help="Columns to leave out (pattern, repeatable)."
+    ),
+    where: list[str] = typer.Option(
+        None, "--where", "--row-filter", help="Keep rows where 'COLUMN OP VALUE' (repeatable)."
+    ),
+    lower_is_better: list[str] = typer.Option(
+        None, "--lower-is-better", help="Columns where lower is better: negated (repeatable)."
+    ),
+    heldout: list[str] = typer.Option(
+        None, "--heldout", help="Columns kept out of the fit for validation (repeatable)."
+    ),
+    factors: str = typer.Option("auto", "--factors", "-k", help="Number of factors, or 'auto'."),
+    k_rule: str = typer.Option(
+        "quantile", "--k-rule", help="With --factors auto: 'quantile', 'mean', 'first-crossing'."
+    ),
+    method: str = typer.Option(
+        "nonneg_em", "--method", help="'nonneg_em' (non-negative loadings), 'ml' or 'minres'."
+    ),
+    rotation: str = typer.Option(
+        "auto",
+        "--rotation",
+        help="'auto' (none for nonneg_em, oblimin otherwise), 'none', varimax, quartimax, "
+        "oblimin, quartimin, geomin, promax.",
+    ),
+    missing: str = typer.Option(
+        "error", "--missing", help="Missing cells: 'error', 'drop-rows' or 'mean' (imputation)."
+    ),
+    weights: str = typer.Option(
+        None, "--weights", help="Factor weights of the aggregate, e.g. '1,1,0.5' (default equal)."
+    ),
+    pa_iter: int = typer.Option(500, "--pa-iter", min=1, help="Parallel-analysis random draws."),
+    pa_kind: str = typer.Option(
+        "pca", "--pa-kind", help="Parallel-analysis eigenvalues: 'pca' or 'fa' (reduced)."
+    ),
+    resamples: int = typer.Option(
+        1000, "--resamples", min=0, help="Task-bootstrap resamples for the rank intervals."
+    ),
+    confidence: float = typer.Option(0.95, "--confidence", help="Level of every interval."),
+    export_pool: Path = typer.Option(
+        None, "--export-pool", help="Also write the tasks' item pool (.npz) to this file."
+    ),
+    tau: float = typer.Option(0.1, "--tau", help="Item pool: sparsification threshold."),
+    pool_size: int = typer.Option(
+        None, "--pool-size", min=1, help="Item pool: subsample this many items."
+    ),
+    out: Path = OutOption,
+    force: bool = ForceOption,
+    seed: int = SeedOption,
+    fmt: str = FormatOption,
+) -> None:
+    from measurand.io.matrix import read_matrix
+    from measurand.io.output import check_output_dir
+    from measurand.report import write_report
+    from measurand.report.factors import factors_report
+
+    formats = parse_formats(fmt)
+    n_factors = _parse_factors(factors)
+    rule = _parse_choice("--k-rule", k_rule, K_RULES)
+    method_name = _parse_choice("--method", method, METHODS)
+    policy = _parse_choice("--missing", missing, MISSING_POLICIES)
+    if pa_kind not in ("pca", "fa"):
+        raise InputError(f"--pa-kind takes 'pca' or 'fa', got {pa_kind!r}")
+    rotation_name: str | None = rotation.strip().lower()
+    if rotation_name == "none":
+        rotation_name = None
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"--confidence must lie strictly between 0 and 1, got {confidence}")
+    check_output_dir(out, force=force)  # fail before any work, not after it
+    if export_pool is not None and export_pool.exists() and not force:
+        raise InputError("exists; pass --force to overwrite it", source=str(export_pool))
+
+    with console.status("reading the matrix…") as status:
+        matrix = read_matrix(
+            input_path,
+            id_col=id_col,
+            include=include or None,
+            exclude=exclude or None,
+            row_filter=where or None,
+            lower_is_better=lower_is_better or None,
+            heldout=heldout or None,
+        )
+        from measurand.factors.workflow import run_factors
+
+        result = run_factors(
+            matrix,
+            n_factors=n_factors,
+            k_rule=rule,
+            method=method_name,
+            rotation=rotation_name,
+            missing=policy,
+            weights=_parse_weights(weights),
+            pa_iter=pa_iter,
+            pa_kind=pa_kind,
+            n_resamples=resamples,
+            confidence_level=confidence,
+            pool_tau=tau if export_pool is not None else None,
+            pool_size=pool_size,
+            seed=seed,
+            progress=lambda message: status.update(f"{message}…"),
+        )
+        status.update("writing report…")
+        report = factors_report(result, source=str(input_path))
+        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        if export_pool is not None and result.item_pool is not None:
+            result.item_pool.save_npz(export_pool)
+
+    print_summary(result)
+    names = ", ".join(Path(p).name for p in written.values())
+    console.print(f"report written to [bold]{out}[/] ({names})")
+    if export_pool is not None:
+        console.print(f"item pool written to [bold]{export_pool}[/]")
+
+
+def print_summary(result: FactorsResult, *, top: int = 10) -> None:
+    """Factors found, the top of the leaderboard with rank intervals, held-out correlations."""
+    data = result.data
+    level = f"{100 * result.settings.confidence_level:g}%"
+    console.print(
+        f"[bold]{data.n_rows_used:,}[/] rows x [bold]{len(data.tasks)}[/] tasks: "
+        f"[bold]{result.n_factors}[/] factor(s) ({result.n_factors_rule}); method "
+        f"{result.model.method}"
+        + (f", rotation {result.model.rotation}" if result.model.rotation else "")
+    )
+    h2 = result.model.communalities
+    low = int(h2.argmin())
+    console.print(
+        f"communality h²: median {float(sorted(h2)[len(h2) // 2]):.2f}, lowest "
+        f"{data.tasks[low]} ({h2[low]:.2f})",
+        highlight=False,
+    )
+    board = result.leaderboard
+    table = Table(
+        title=f"leaderboard (top {min(top, len(board.rows))} of {len(board.rows)})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("rank", justify="right")
+    table.add_column("name")
+    table.add_column(f"rank {level} CI", justify="right")
+    table.add_column("aggregate", justify="right")
+    table.add_column("P(> next)", justify="right")
+    for row in board.rows[:top]:
+        ci = (
+            "–"
+            if row.rank_ci.low != row.rank_ci.low
+            else f"[{row.rank_ci.low}, {row.rank_ci.high}]"
+        )
+        above = "–" if row.p_above_next != row.p_above_next else f"{row.p_above_next:.2f}"
+        table.add_row(str(row.rank), row.name, ci, f"{row.aggregate:.3f}", above)
+    console.print(table)
+    if result.heldout_validation is not None:
+        for entry in result.heldout_validation.correlations:
+            if entry.score == "aggregate":
+                ci = entry.confidence_interval
+                console.print(
+                    f"aggregate vs held-out {entry.heldout}: r = {entry.r:+.3f} "
+                    f"[{ci.low:+.3f}, {ci.high:+.3f}] (n = {entry.n})",
+                    highlight=False,
+                )
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+__all__ = ["factors_command", "print_summary"]

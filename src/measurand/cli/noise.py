@@ -1,0 +1,314 @@
+"""``measurand noise``: how much of a benchmark's spread is rerun (seed) noise?
+
+Two inputs, usable together: a sweep matrix and a noise matrix (SWEEP NOISE), and/or a long table
+with several seeds per condition and task (``--table``). Exit codes: 0 ok, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich import box
+from rich.table import Table
+
+from measurand.cli._app import (
+    FormatOption,
+    SeedOption,
+    app,
+    console,
+    parse_formats,
+    reports_input_errors,
+)
+from measurand.errors import InputError
+
+HELP = """How much of a benchmark's spread is rerun noise? Noise shares, h² ceilings, SNRs.
+
+SWEEP is a wide matrix of runs x metrics (one row per run, an --id-col); NOISE holds reruns of
+one configuration (new seeds) with the same metric names. Per task: the noise share with an
+exact F interval, the h² ceiling and the SNR; a non-negative factor model with each task's
+uniqueness fixed at its noise share; the SNR of every factor and of the mean-θ aggregate; the
+benchmark-level SNR of Heineman et al. (2025). With --table, the per-task split of a long table
+with seeds: seed noise against the spread across conditions, ranked.
+Writes results.json, summary.md and report.html to --out and prints the main numbers.
+
+\b
+Examples:
+  measurand noise sweep.csv noise.csv --id-col run --include 'eval/*' \\
+      --lower-is-better '*bpb*' --missing zero --out noise-report
+  measurand noise --table dopamine_baselines.csv.gz --condition-col agent --seed-col run \\
+      --task-col game --step-col iteration --value-col value --window last:10 --out atari
+
+\b
+Exit codes: 0 ok; 2 bad usage or input.
+"""
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    value = float(value)
+    if math.isnan(value):
+        return "–"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return f"{value:.{digits}g}"
+
+
+def _ci(low: Any, high: Any) -> str:
+    return f"[{_f(low)}, {_f(high)}]"
+
+
+@app.command("noise", help=HELP, no_args_is_help=True)
+@reports_input_errors
+def noise_command(
+    sweep_path: Path = typer.Argument(
+        None, metavar="[SWEEP]", help="Sweep matrix: runs x metrics.", show_default=False
+    ),
+    noise_path: Path = typer.Argument(
+        None,
+        metavar="[NOISE]",
+        help="Noise matrix: reruns of one configuration x the same metrics.",
+        show_default=False,
+    ),
+    id_col: str = typer.Option(None, "--id-col", help="Column naming each run (both matrices)."),
+    noise_id_col: str = typer.Option(
+        None, "--noise-id-col", help="Id column of NOISE when it differs from --id-col."
+    ),
+    include: list[str] = typer.Option(
+        None, "--include", help="Metric columns to use: glob or 're:REGEX' (repeatable)."
+    ),
+    exclude: list[str] = typer.Option(
+        None, "--exclude", help="Metric columns to leave out: glob or 're:REGEX' (repeatable)."
+    ),
+    lower_is_better: list[str] = typer.Option(
+        None,
+        "--lower-is-better",
+        help="Columns where lower is better (negated; glob or 're:REGEX', repeatable).",
+    ),
+    factors: int = typer.Option(
+        None, "--factors", "-k", min=1, help="Number of factors (default: parallel analysis)."
+    ),
+    missing: str = typer.Option(
+        "drop",
+        "--missing",
+        help="Sweep metrics missing from NOISE: 'drop' them, or 'zero'-fill their noise "
+        "(a lower bound on noise).",
+    ),
+    snr_threshold: float = typer.Option(
+        1.0, "--snr-threshold", min=0.0, help="Flag tasks and factors whose SNR is below this."
+    ),
+    target: Path = typer.Option(
+        None,
+        "--target",
+        help="Matrix of the same runs at a target scale (matched by id): decision accuracy.",
+    ),
+    table: Path = typer.Option(
+        None, "--table", help="Long table with several seeds per condition and task."
+    ),
+    condition_col: str = typer.Option(None, "--condition-col", help="--table: condition column."),
+    seed_col: str = typer.Option(None, "--seed-col", help="--table: seed / run column."),
+    task_col: str = typer.Option(None, "--task-col", help="--table: task / game column."),
+    step_col: str = typer.Option(None, "--step-col", help="--table: step / iteration column."),
+    value_col: str = typer.Option(None, "--value-col", help="--table: value column."),
+    metric_col: str = typer.Option(
+        None, "--metric-col", help="--table: column of metric names (then name --metric)."
+    ),
+    metric: str = typer.Option(None, "--metric", help="--table: the metric to split."),
+    window: str = typer.Option(
+        "all",
+        "--window",
+        "-w",
+        help="--table: steps averaged per run ('all', '400:500', 'last:10').",
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="Intervals at confidence 1 - alpha."),
+    pa_iter: int = typer.Option(500, "--pa-iter", min=10, help="Parallel-analysis draws."),
+    draws: int = typer.Option(
+        2000, "--draws", min=100, help="Parametric-bootstrap draws of the factor SNR intervals."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Report folder to write (refused if not empty); omit to print."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite a non-empty --out folder."),
+    seed: int = SeedOption,
+    fmt: str = FormatOption,
+) -> None:
+    from measurand.io.output import check_output_dir
+    from measurand.noise.workflow import MISSING_CHOICES, read_noise_inputs, run_noise
+    from measurand.report.document import write_report
+    from measurand.report.noise import noise_report
+
+    formats = parse_formats(fmt)
+    if missing not in MISSING_CHOICES:
+        raise InputError(f"--missing takes 'drop' or 'zero', got {missing!r}")
+    if not 0 < alpha < 1:
+        raise InputError("--alpha must lie strictly between 0 and 1")
+    if (sweep_path is None) != (noise_path is None):
+        raise InputError("give both SWEEP and NOISE (or neither, with --table)")
+    if sweep_path is None and table is None:
+        raise InputError("nothing to analyse: give SWEEP NOISE, or --table FILE")
+    if sweep_path is not None and not id_col:
+        raise InputError("SWEEP and NOISE need --id-col (the column naming each run)")
+    if table is not None:
+        missing_cols = [
+            name
+            for name, value in (
+                ("--condition-col", condition_col),
+                ("--seed-col", seed_col),
+                ("--value-col", value_col),
+            )
+            if not value
+        ]
+        if missing_cols:
+            raise InputError(f"--table needs {', '.join(missing_cols)}")
+    if force and out is None:
+        raise InputError("--force needs --out")
+    if out is not None:
+        check_output_dir(out, force=force)
+
+    with console.status("reading input…") as status:
+        sweep = noise = target_matrix = None
+        if sweep_path is not None:
+            sweep, noise, target_matrix = read_noise_inputs(
+                sweep_path,
+                noise_path,
+                id_col=id_col,
+                noise_id_col=noise_id_col,
+                include=include or None,
+                exclude=exclude or None,
+                lower_is_better=lower_is_better or None,
+                target_path=target,
+            )
+        elif target is not None:
+            raise InputError("--target needs SWEEP and NOISE")
+        seeds_data = None
+        if table is not None:
+            from measurand.io.table import read_table
+
+            if not table.exists():
+                raise InputError("table not found", source=str(table))
+            seeds_data = read_table(
+                table,
+                condition=condition_col,
+                seed=seed_col,
+                value=value_col,
+                task=task_col,
+                step=step_col,
+                metric=metric_col,
+            )
+
+        def progress(message: str) -> None:
+            status.update(f"{message}…")
+
+        result = run_noise(
+            sweep,
+            noise,
+            target=target_matrix,
+            seeds_data=seeds_data,
+            seeds_window=window,
+            seeds_metric=metric,
+            n_factors=factors,
+            missing=missing,
+            snr_threshold=snr_threshold,
+            alpha=alpha,
+            pa_iter=pa_iter,
+            n_draws=draws,
+            seed=seed,
+            progress=progress,
+        )
+        written = None
+        if out is not None:
+            status.update("writing the report…")
+            written = write_report(
+                out, noise_report(result), result.to_dict(), force=force, formats=formats
+            )
+
+    print_summary(result)
+    if written is not None:
+        names = ", ".join(Path(p).name for p in written.values())
+        console.print(f"report written to [bold]{out}[/] ({names})")
+
+
+_MAX_ROWS = 30
+
+
+def print_summary(result: Any) -> None:
+    """Rich tables of the main numbers (the report has the figures and every row)."""
+    level = f"{100 * (1 - result.settings.alpha):g}% CI"
+    m = result.matrix
+    if m is not None:
+        console.print(
+            f"sweep: [bold]{m.n_sweep_runs}[/] runs, noise: [bold]{m.n_noise_runs}[/] reruns, "
+            f"{len(m.common_tasks)} metric(s) in both; {m.model.n_factors} factor(s) "
+            f"({m.model.n_factors_rule})",
+            highlight=False,
+        )
+        tasks = Table(title="per task, ranked by SNR", title_justify="left", box=box.SIMPLE_HEAD)
+        for name in ("rank", "task", "noise share", level, "ceiling", "h²", "SNR", "flag"):
+            tasks.add_column(name, justify="left" if name in ("task", "flag") else "right")
+        for row in m.task_table[:_MAX_ROWS]:
+            tasks.add_row(
+                "–" if row.rank is None else str(row.rank),
+                row.task,
+                _f(row.noise_share),
+                _ci(*row.noise_share_ci) if row.noise_share_ci else "–",
+                _f(row.ceiling),
+                _f(row.h2),
+                _f(row.snr),
+                "[red]low SNR[/]" if row.low_snr else ("" if row.in_noise else "no noise data"),
+            )
+        console.print(tasks)
+        if len(m.task_table) > _MAX_ROWS:
+            console.print(f"[dim]… {len(m.task_table) - _MAX_ROWS} more tasks in the report[/]")
+        proj = m.projection
+        factors = Table(
+            title=f"SNR of the scores ({proj.method})", title_justify="left", box=box.SIMPLE_HEAD
+        )
+        for name in ("score", "noise share", "SNR", level):
+            factors.add_column(name, justify="left" if name == "score" else "right")
+        for i, label in enumerate(proj.labels):
+            factors.add_row(
+                label,
+                _f(proj.noise_share[i]),
+                _f(proj.snr[i]),
+                _ci(proj.snr_low[i], proj.snr_high[i]),
+            )
+        console.print(factors)
+        console.print(m.missing_consequence, highlight=False, soft_wrap=True)
+        if m.low_snr_tasks:
+            console.print(
+                f"SNR below {m.snr_threshold:g}: {', '.join(m.low_snr_tasks)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    s = result.seeds
+    if s is not None:
+        seeds = Table(
+            title=f"seed noise vs spread across conditions: {s.metric}, window {s.window}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for name in ("rank", "task", "seed sd", "spread sd", "SNR", level, "flag"):
+            seeds.add_column(name, justify="left" if name in ("task", "flag") else "right")
+        for j in range(min(len(s.tasks), _MAX_ROWS)):
+            seeds.add_row(
+                str(int(s.rank[j])),
+                s.tasks[j] or "(all)",
+                _f(s.seed_sd[j]),
+                _f(s.spread_sd[j]),
+                _f(s.snr[j]),
+                _ci(s.snr_low[j], s.snr_high[j]),
+                "[red]low SNR[/]" if s.low_snr[j] else "",
+            )
+        console.print(seeds)
+        if len(s.tasks) > _MAX_ROWS:
+            console.print(f"[dim]… {len(s.tasks) - _MAX_ROWS} more tasks in the report[/]")
+    for warning in result.warnings[:10]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    if len(result.warnings) > 10:
+        console.print(f"[dim]… {len(result.warnings) - 10} more warnings in the report[/]")
+
+
+__all__ = ["noise_command", "print_summary"]

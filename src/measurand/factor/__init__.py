@@ -1,0 +1,46 @@
+"""Factor models for benchmark matrices: how many capabilities do the tasks measure?
+
+Pure numerics on numpy arrays (no file IO, no printing):
+
+* :func:`parallel_analysis` — Horn's parallel analysis (dual eigenvalue trick for p >> n);
+* :class:`FactorAnalysis` — exploratory factor analysis (ML and minres as ``psych::fa``, the
+  non-negative projected-EM model), rotations, scores and fit statistics;
+* :func:`rotate` — gradient-projection rotations (GPArotation) and promax;
+* :func:`factor_scores`, :func:`communality`;
+* :func:`fit_nonneg_em`, :func:`item_pool`, :func:`leaderboard`, :func:`heldout_validation`.
+"""
+
+from __future__ import annotations
+
+from measurand.factor._nonneg_em import NonnegEMResult, fit_nonneg_em
+from measurand.factor.efa import FactorAnalysis
+from measurand.factor.leaderboard import LeaderboardResult, heldout_validation, leaderboard
+from measurand.factor.parallel import (
+    ParallelAnalysisResult,
+    correlation_eigenvalues,
+    parallel_analysis,
+)
+from measurand.factor.pool import ItemPool, item_pool, load_item_pool
+from measurand.factor.rotation import RotationResult, orient_factors, rotate
+from measurand.factor.scores import communality, factor_score_weights, factor_scores
+
+__all__ = [
+    "FactorAnalysis",
+    "ItemPool",
+    "LeaderboardResult",
+    "NonnegEMResult",
+    "ParallelAnalysisResult",
+    "RotationResult",
+    "communality",
+    "correlation_eigenvalues",
+    "factor_score_weights",
+    "factor_scores",
+    "fit_nonneg_em",
+    "heldout_validation",
+    "item_pool",
+    "leaderboard",
+    "load_item_pool",
+    "orient_factors",
+    "parallel_analysis",
+    "rotate",
+]

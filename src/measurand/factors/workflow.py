@@ -1,0 +1,498 @@
+"""``measurand factors``: what does a benchmark matrix measure?
+
+:func:`run_factors` composes the pieces of :mod:`measurand.factor` on a matrix read by
+:func:`measurand.io.matrix.read_matrix`:
+
+1. missing cells: refused (``missing="error"``, the default, with the counts), listwise deletion
+   (``"drop-rows"``) or column-mean imputation of the z-scores (``"mean"``: a missing cell
+   becomes 0 = its column's mean; this shrinks correlations toward 0 and is named in the report);
+   after either, the columns are z-scored again (ddof 0) on the rows analysed;
+2. the correlation matrix is checked (duplicate columns are named);
+3. Horn's parallel analysis (always run, for the scree) chooses k unless ``n_factors`` is given:
+   the count of observed eigenvalues above the random ``quantile`` (``k_rule="quantile"``), above
+   the random mean (``"mean"``) or before the first crossing (``"first_crossing"``); k is kept
+   within what the tasks can identify ((p − k)² ≥ p + k);
+4. the k-factor model (``method``: ``"nonneg_em"`` — the non-negative model, the default —,
+   ``"ml"`` or ``"minres"``, with ``rotation``) through :class:`measurand.factor.FactorAnalysis`;
+5. the leaderboard (aggregate of the posterior-mean factor scores, task-bootstrap rank
+   intervals) and the held-out validation correlations;
+6. optionally the item pool of the tasks' loadings.
+
+Everything random derives from ``seed``; the same inputs and seed give the same result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings as warnings_module
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from measurand._result import Result
+from measurand.errors import InputError
+from measurand.factor.leaderboard import (
+    HeldoutValidationResult,
+    LeaderboardResult,
+    heldout_validation,
+    leaderboard,
+)
+from measurand.factor.pool import ItemPool, item_pool
+from measurand.io.matrix import MatrixData, MissingReport
+
+__all__ = [
+    "K_RULES",
+    "METHODS",
+    "MISSING_POLICIES",
+    "DataSummary",
+    "FactorsResult",
+    "FactorsSettings",
+    "ModelSummary",
+    "TaskLoading",
+    "run_factors",
+]
+
+METHODS = ("nonneg_em", "ml", "minres")
+MISSING_POLICIES = ("error", "drop-rows", "mean")
+K_RULES = ("quantile", "mean", "first_crossing")
+ORTHOGONAL = ("varimax", "quartimax")
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorsSettings(Result):
+    n_factors: int | None
+    k_rule: str
+    method: str
+    rotation: str | None
+    missing: str
+    weights: tuple[float, ...] | None
+    fixed_psi: dict[str, float]
+    h2_ceiling: dict[str, float]
+    pa_iter: int
+    pa_quantile: float
+    pa_kind: str
+    n_resamples: int
+    confidence_level: float
+    pool_tau: float | None
+    pool_size: int | None
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSummary(Result):
+    source: str
+    id_col: str
+    n_rows: int
+    n_rows_used: int
+    tasks: tuple[str, ...]
+    heldout: tuple[str, ...]
+    directions: dict[str, int]
+    dropped_constant: tuple[str, ...]
+    missing: MissingReport
+    missing_policy: str
+    rows_dropped: tuple[str, ...]
+    n_imputed: int
+    notes: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskLoading(Result):
+    task: str
+    loadings: tuple[float, ...]
+    uniqueness: float
+    communality: float
+    dominant_factor: int  # 1-based
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSummary(Result):
+    method: str
+    rotation: str | None
+    n_factors: int
+    factors: tuple[str, ...]
+    tasks: tuple[TaskLoading, ...]
+    phi: np.ndarray
+    fit_stats: dict[str, Any]
+    n_iter: int | None
+    converged: bool | None
+
+    @property
+    def loadings(self) -> np.ndarray:
+        return np.array([t.loadings for t in self.tasks])
+
+    @property
+    def communalities(self) -> np.ndarray:
+        return np.array([t.communality for t in self.tasks])
+
+
+@dataclasses.dataclass(frozen=True)
+class FactorsResult(Result):
+    """Everything ``measurand factors`` found; ``to_dict()`` is ``results.json``.
+
+    ``scores`` (rows used x k, posterior means), ``row_names`` and ``heldout_values`` (the
+    held-out metrics on the rows used) serve the report's figures and are not written to JSON
+    (the leaderboard rows carry every row's scores).
+    """
+
+    settings: FactorsSettings
+    data: DataSummary
+    parallel_analysis: Any  # measurand.factor.ParallelAnalysisResult
+    n_factors: int
+    n_factors_rule: str
+    model: ModelSummary
+    leaderboard: LeaderboardResult
+    heldout_validation: HeldoutValidationResult | None
+    item_pool: ItemPool | None
+    warnings: tuple[str, ...]
+    _scores: np.ndarray = dataclasses.field(repr=False, default=None)
+    _row_names: tuple[str, ...] = dataclasses.field(repr=False, default=())
+    _heldout_values: dict[str, np.ndarray] = dataclasses.field(repr=False, default_factory=dict)
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self._scores
+
+    @property
+    def row_names(self) -> tuple[str, ...]:
+        return self._row_names
+
+    @property
+    def heldout_values(self) -> dict[str, np.ndarray]:
+        return self._heldout_values
+
+
+def _max_factors(p: int) -> int:
+    """Largest k with non-negative degrees of freedom, (p − k)² ≥ p + k."""
+    k = 0
+    while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
+        k += 1
+    return k
+
+
+def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndarray, int]:
+    z = matrix.Z
+    missing = np.isnan(z)
+    keep = np.ones(z.shape[0], dtype=bool)
+    if not missing.any():
+        return z, keep, 0
+    if policy == "error":
+        raise InputError(
+            f"{matrix.missing.describe()}; choose how to handle them: --missing drop-rows "
+            "(listwise deletion) or --missing mean (column-mean imputation)",
+            source=matrix.source,
+        )
+    if policy == "drop-rows":
+        keep = ~missing.any(axis=1)
+        return z[keep], keep, 0
+    # Mean imputation of z-scores: the column mean is 0.
+    return np.where(missing, 0.0, z), keep, int(missing.sum())
+
+
+def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.ndarray | None:
+    if not fixed:
+        return None
+    unknown = [name for name in fixed if name not in tasks]
+    if unknown:
+        raise InputError(f"unknown task(s) {unknown}; tasks: {list(tasks)}")
+    share = np.full(len(tasks), np.nan)
+    for name, value in fixed.items():
+        if not np.isfinite(value):
+            raise InputError(f"the value for task {name!r} must be a number, got {value!r}")
+        share[list(tasks).index(name)] = float(value)
+    return share
+
+
+def _choose_k(pa: Any, rule: str) -> int:
+    return int({"quantile": pa.k, "mean": pa.k_mean, "first_crossing": pa.k_first_crossing}[rule])
+
+
+def run_factors(
+    matrix: MatrixData,
+    *,
+    n_factors: int | str | None = None,
+    k_rule: str = "quantile",
+    method: str = "nonneg_em",
+    rotation: str | None = "auto",
+    missing: str = "error",
+    weights: Sequence[float] | None = None,
+    fixed_psi: Mapping[str, float] | None = None,
+    h2_ceiling: Mapping[str, float] | None = None,
+    pa_iter: int = 500,
+    pa_quantile: float = 0.95,
+    pa_kind: str = "pca",
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    pool_tau: float | None = None,
+    pool_size: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> FactorsResult:
+    """Run the factors analysis on a matrix (see the module notes for each step).
+
+    Parameters
+    ----------
+    matrix:
+        From :func:`measurand.io.matrix.read_matrix` (z-scored, higher = better).
+    n_factors:
+        k, or None / ``"auto"`` for parallel analysis with ``k_rule``.
+    method, rotation:
+        The factor model. ``rotation="auto"`` means none for ``nonneg_em`` (its loadings are
+        already non-negative and need none) and ``"oblimin"`` for ``ml``/``minres`` (psych's
+        default); None means unrotated.
+    missing:
+        ``"error"``, ``"drop-rows"`` or ``"mean"``.
+    weights:
+        Factor weights of the aggregate (default: equal).
+    fixed_psi:
+        Task -> noise share to hold its uniqueness at (e.g. 1 − the h² ceiling measured from
+        repeated seeds); clipped to [1e-3, 0.999].
+    h2_ceiling:
+        Task -> the largest communality its noise allows, 1 − Var(noise) / Var(sweep) (from
+        ``measurand noise`` or repeated seeds); shown against h² in the report.
+    pa_iter, pa_quantile, pa_kind:
+        Parallel analysis: random draws, quantile, ``"pca"`` or ``"fa"`` eigenvalues.
+    n_resamples, confidence_level:
+        Task-bootstrap resamples for the rank intervals and the level of every interval.
+    pool_tau, pool_size:
+        Build an item pool of the tasks when ``pool_tau`` is given (see ``item_pool``).
+    seed:
+        Seed of parallel analysis, the bootstrap and the pool subsample.
+    progress:
+        Called with a short message before each step.
+    """
+    from measurand.factor._corr import check_correlation, correlation_matrix
+    from measurand.factor.efa import FactorAnalysis
+    from measurand.factor.parallel import parallel_analysis
+    from measurand.factor.scores import communality
+
+    notify = progress or (lambda _message: None)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if missing not in MISSING_POLICIES:
+        raise InputError(f"missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
+    if k_rule not in K_RULES:
+        raise InputError(f"k_rule must be one of {', '.join(K_RULES)}, got {k_rule!r}")
+    if rotation == "auto":
+        rotation = None if method == "nonneg_em" else "oblimin"
+    if rotation is not None and method == "nonneg_em":
+        raise InputError(
+            "the non-negative model is not rotated (a rotation would break Λ ≥ 0); "
+            "use --rotation none, or --method ml/minres to rotate"
+        )
+    if isinstance(n_factors, str):
+        if n_factors != "auto":
+            raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
+        n_factors = None
+    tasks = list(matrix.columns)
+    warnings: list[str] = []
+
+    z, keep, n_imputed = _apply_missing(matrix, missing)
+    row_names = tuple(name for name, k in zip(matrix.row_names, keep, strict=True) if k)
+    dropped_rows = tuple(name for name, k in zip(matrix.row_names, keep, strict=True) if not k)
+    if dropped_rows:
+        warnings.append(
+            f"{len(dropped_rows)} of {len(keep)} rows with missing cells were dropped (listwise)"
+        )
+    if n_imputed:
+        warnings.append(
+            f"{n_imputed} missing cell(s) were imputed by their column mean (z = 0), which "
+            "shrinks correlations toward 0"
+        )
+    n, p = z.shape
+    if dropped_rows or n_imputed:
+        # z-scores again on the rows analysed, so that every fit below sees unit variances.
+        sd = z.std(axis=0)
+        z = (z - z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    if n < 3:
+        raise InputError(f"only {n} row(s) left to analyse; factor analysis needs more rows")
+    if p < 2:
+        raise InputError(f"only {p} task column(s) ({', '.join(tasks)}); need at least 2")
+    check_correlation(correlation_matrix(z)[0], tasks)
+    share = _fixed_share(fixed_psi, tasks)
+    ceiling = _fixed_share(h2_ceiling, tasks)  # same checks: known tasks, numbers
+    k_max = _max_factors(p)
+    if k_max < 1:
+        raise InputError(f"{p} tasks cannot identify even one factor ((p − 1)² < p + 1)")
+
+    notify("parallel analysis")
+    pa = parallel_analysis(z, n_iter=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
+    if n_factors is None:
+        k = _choose_k(pa, k_rule)
+        rule = {
+            "quantile": f"parallel analysis: eigenvalues above the random {pa_quantile:g} quantile",
+            "mean": "parallel analysis: eigenvalues above the random mean",
+            "first_crossing": "parallel analysis: eigenvalues before the first crossing",
+        }[k_rule]
+        if k < 1:
+            warnings.append("parallel analysis found no factor above chance; fitting k = 1")
+            k = 1
+        if k > k_max:
+            warnings.append(
+                f"parallel analysis suggests k = {k}, but {p} tasks identify at most {k_max} "
+                f"factors ((p − k)² ≥ p + k); fitting k = {k_max}"
+            )
+            k = k_max
+    else:
+        if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
+            raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
+        k = int(n_factors)
+        if k < 1:
+            raise InputError(f"n_factors must be at least 1, got {k}")
+        if n < k:
+            raise InputError(f"{n} rows are fewer than the {k} factors asked for")
+        if k > k_max:
+            raise InputError(
+                f"{p} tasks identify at most {k_max} factor(s) ((p − k)² ≥ p + k); asked for {k}"
+            )
+        rule = "given"
+    if rotation is not None and k == 1:
+        rotation = None  # nothing to rotate
+
+    notify(f"fitting the {k}-factor model ({method})")
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        model = FactorAnalysis(
+            k, method=method, rotation=rotation, fixed_uniquenesses=share, seed=seed
+        ).fit(z, column_names=tasks)
+    warnings.extend(dict.fromkeys(str(w.message) for w in caught))
+    lam = np.asarray(model.loadings_, dtype=np.float64)
+    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
+    phi_attr = getattr(model, "phi_", None)
+    phi = np.eye(k) if phi_attr is None else np.asarray(phi_attr, dtype=np.float64)
+    # h² = c / (c + ψ), c = diag(ΛΦΛᵀ): the model's share of each task's variance. It equals
+    # Σλ² when the fit reproduces unit variances (ML, minres, free ψ) but not with a fixed ψ.
+    h2 = communality(lam, psi, phi)
+    factor_names = tuple(f"factor {j + 1}" for j in range(k))
+    summary = ModelSummary(
+        method=method,
+        rotation=rotation,
+        n_factors=k,
+        factors=factor_names,
+        tasks=tuple(
+            TaskLoading(
+                task=task,
+                loadings=tuple(float(v) for v in lam[j]),
+                uniqueness=float(psi[j]),
+                communality=float(h2[j]),
+                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
+            )
+            for j, task in enumerate(tasks)
+        ),
+        phi=phi,
+        fit_stats=dict(getattr(model, "fit_stats_", {}) or {}),
+        n_iter=_maybe_int(getattr(model, "n_iter_", None)),
+        converged=_maybe_bool(getattr(model, "converged_", None)),
+    )
+    if summary.converged is False:
+        warnings.append(f"the {method} fit did not converge; read the loadings with care")
+    heywood = [t for t, u in zip(tasks, psi, strict=True) if u < 0.005]
+    if heywood:
+        warnings.append(
+            f"near-zero uniqueness (Heywood case) for {', '.join(heywood)}: the model explains "
+            "these tasks entirely; too many factors, or tasks that duplicate each other"
+        )
+
+    notify(f"leaderboard ({n_resamples:,} task resamples)")
+    board = leaderboard(
+        z,
+        names=row_names,
+        n_factors=k,
+        method=method,
+        rotation=rotation,
+        weights=weights,
+        fixed_psi=share,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        seed=seed,
+    )
+    theta = np.empty((n, k))
+    theta[board.order] = np.array([row.theta for row in board.rows])
+
+    heldout_values = {name: values[keep] for name, values in matrix.heldout.items()}
+    validation = None
+    if heldout_values:
+        notify("held-out validation")
+        validation = heldout_validation(
+            theta,
+            heldout_values,
+            weights=board.weights,
+            score_names=factor_names,
+            confidence_level=confidence_level,
+        )
+
+    pool = None
+    if pool_tau is not None:
+        pool = item_pool(
+            lam,
+            tau=pool_tau,
+            n_pool=pool_size,
+            seed=seed,
+            item_names=tasks,
+            metadata={
+                "source": matrix.source,
+                "method": method,
+                "rotation": rotation,
+                "n_factors": k,
+                "n_rows": n,
+            },
+        )
+
+    settings = FactorsSettings(
+        n_factors=None if rule != "given" else k,
+        k_rule=k_rule,
+        method=method,
+        rotation=rotation,
+        missing=missing,
+        weights=None if weights is None else tuple(float(w) for w in weights),
+        fixed_psi={} if not fixed_psi else {str(t): float(v) for t, v in fixed_psi.items()},
+        h2_ceiling={}
+        if ceiling is None
+        else {t: float(c) for t, c in zip(tasks, ceiling, strict=True) if np.isfinite(c)},
+        pa_iter=int(pa_iter),
+        pa_quantile=float(pa_quantile),
+        pa_kind=pa_kind,
+        n_resamples=int(n_resamples),
+        confidence_level=float(confidence_level),
+        pool_tau=pool_tau,
+        pool_size=pool_size,
+        seed=int(seed),
+    )
+    data = DataSummary(
+        source=matrix.source,
+        id_col=matrix.id_col,
+        n_rows=len(matrix.row_names),
+        n_rows_used=n,
+        tasks=tuple(tasks),
+        heldout=tuple(matrix.heldout),
+        directions=dict(matrix.directions),
+        dropped_constant=matrix.dropped_constant,
+        missing=matrix.missing,
+        missing_policy=missing,
+        rows_dropped=dropped_rows,
+        n_imputed=n_imputed,
+        notes=matrix.notes,
+    )
+    return FactorsResult(
+        settings=settings,
+        data=data,
+        parallel_analysis=pa,
+        n_factors=k,
+        n_factors_rule=rule,
+        model=summary,
+        leaderboard=board,
+        heldout_validation=validation,
+        item_pool=pool,
+        warnings=tuple(warnings),
+        _scores=theta,
+        _row_names=row_names,
+        _heldout_values=heldout_values,
+    )
+
+
+def _maybe_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _maybe_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)

@@ -1,0 +1,841 @@
+"""``measurand noise``: how much of a benchmark's spread is noise?
+
+:func:`run_noise` takes a sweep matrix (runs x metrics) and a noise matrix (reruns of one
+configuration x the same metrics), and/or a long table with seeds, and runs:
+
+1. **Per task** (:func:`~measurand.noise.floors.noise_floors`): noise share s²_noise/s²_sweep
+   (ddof 1) with its exact F interval, the h² ceiling clip(1 − share, 0, 1) and the SNR
+   1/share − 1. Metrics present in only one of the two matrices are listed, never silently used.
+2. **Noise-anchored factor model**: the non-negative k-factor model
+   (:func:`measurand.factor._nonneg_em.fit_nonneg_em`) on the z-scored sweep (ddof 0), with
+   ψ_j fixed at clip(noise share_j, 1e-3, 0.999) and free for tasks without a noise
+   measurement (``missing="zero"``); k from Horn's parallel analysis unless given. The fitted
+   h² = Σλ²/(Σλ² + ψ) is compared with the ceiling (h² above it: overfit, or a noise estimate
+   too low).
+3. **SNR per factor and for the mean-θ aggregate**
+   (:func:`~measurand.noise.snr.projection_snr`): the noise rows, z-scored with the sweep's
+   mean and sd, are projected through the posterior map. Tasks missing from the noise matrix
+   are either dropped (``missing="drop"``: they leave the model and the projection) or
+   zero-filled (``missing="zero"``: they add no noise, so the factor noise is a lower bound and
+   the SNR an upper bound, when their noise is independent of the measured tasks').
+4. **Benchmark level** (Heineman et al. 2025): relative dispersion / relative noise per task;
+   with a ``target`` matrix (the same runs at a larger scale, rows matched by id), the decision
+   accuracy per task and for the mean-z aggregate.
+5. **Seeds** (:func:`~measurand.noise.seeds.seed_split`): for a long table with several seeds per
+   condition and task, per task seed noise against the spread across conditions, ranked.
+
+Everything random (parallel analysis, the SNR intervals' parametric bootstrap) derives from
+``seed``: the same inputs and seed give the same result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from measurand._result import Result
+from measurand.errors import InputError
+from measurand.noise.floors import NoiseFloors, noise_floors
+from measurand.noise.seeds import SeedSplit, seed_split
+from measurand.noise.snr import (
+    BenchmarkSNR,
+    DecisionAccuracy,
+    ProjectionSNR,
+    benchmark_snr,
+    decision_accuracy,
+    projection_snr,
+)
+
+__all__ = [
+    "MISSING_CHOICES",
+    "MatrixNoise",
+    "NoiseModel",
+    "NoiseResult",
+    "NoiseSettings",
+    "RunMatrix",
+    "TaskNoise",
+    "as_run_matrix",
+    "read_noise_inputs",
+    "run_noise",
+]
+
+MISSING_CHOICES = ("drop", "zero")
+PSI_BOUNDS = (1e-3, 0.999)
+_ABOVE_TOL = 1e-9
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class RunMatrix(Result):
+    """Runs x metrics on the analysis scale (directions applied: higher = better).
+
+    ``values`` (n, p) holds NaN for missing cells; ``dropped_constant`` names the columns the
+    reader dropped because they did not vary (a sweep must have none).
+    """
+
+    values: np.ndarray
+    columns: tuple[str, ...]
+    row_names: tuple[str, ...]
+    directions: dict[str, int]
+    source: str
+    dropped_constant: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def as_run_matrix(data: Any, *, name: str) -> RunMatrix:
+    """A :class:`RunMatrix` from a RunMatrix, a :class:`measurand.io.matrix.MatrixData` (its
+    raw values with the directions applied) or a mapping ``{metric: values}`` (already oriented
+    higher = better)."""
+    if isinstance(data, RunMatrix):
+        return data
+    if hasattr(data, "raw") and hasattr(data, "directions") and hasattr(data, "columns"):
+        columns = tuple(data.columns)
+        signs = np.array([data.directions.get(c, 1) for c in columns], dtype=np.float64)
+        values = np.asarray(data.raw, dtype=np.float64) * signs
+        return RunMatrix(
+            values=np.where(np.isfinite(values), values, np.nan),
+            columns=columns,
+            row_names=tuple(str(r) for r in data.row_names),
+            directions={c: int(data.directions.get(c, 1)) for c in columns},
+            source=str(getattr(data, "source", name)),
+            dropped_constant=tuple(getattr(data, "dropped_constant", ())),
+            notes=tuple(getattr(data, "notes", ())),
+        )
+    if isinstance(data, Mapping):
+        if not data:
+            raise InputError(f"the {name} matrix has no metric")
+        columns = tuple(str(c) for c in data)
+        arrays = [np.asarray(v, dtype=np.float64).ravel() for v in data.values()]
+        lengths = {a.size for a in arrays}
+        if len(lengths) != 1:
+            raise InputError(f"the {name} matrix's metrics have different lengths: {lengths}")
+        values = np.column_stack(arrays)
+        return RunMatrix(
+            values=np.where(np.isfinite(values), values, np.nan),
+            columns=columns,
+            row_names=tuple(str(i) for i in range(values.shape[0])),
+            directions=dict.fromkeys(columns, 1),
+            source=name,
+        )
+    raise InputError(
+        f"the {name} matrix must be a MatrixData (measurand.io.matrix.read_matrix), a "
+        f"RunMatrix or a mapping of metric -> values; got {type(data).__name__}"
+    )
+
+
+def _count_rows(path: Path) -> int:
+    import polars as pl
+
+    from measurand.io.table import _resolve_format, _scan
+
+    source = str(path)
+    if not path.is_file():
+        raise InputError("file not found", source=source)
+    lazy = _scan(path, _resolve_format(path, None), source)
+    try:
+        return int(lazy.select(pl.len()).collect().item())
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(
+            f"cannot read the file: {str(exc).splitlines()[0]}", source=source
+        ) from exc
+
+
+def _exact(name: str) -> str:
+    return f"re:^{re.escape(name)}$"
+
+
+def read_noise_inputs(
+    sweep_path: str | Path,
+    noise_path: str | Path,
+    *,
+    id_col: str,
+    noise_id_col: str | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    lower_is_better: Sequence[str] | None = None,
+    target_path: str | Path | None = None,
+    target_id_col: str | None = None,
+) -> tuple[RunMatrix, RunMatrix, RunMatrix | None]:
+    """Read the sweep, noise (and optional target-scale) matrices with the same column rules.
+
+    Each file goes through :func:`measurand.io.matrix.read_matrix` (raw values, directions
+    applied). A noise column that ``read_matrix`` drops as constant is read back: with values
+    it is a task with zero rerun noise, without values it is missing from the noise matrix.
+    A noise file with fewer than 2 data rows is refused before anything else.
+    """
+    from measurand.io.matrix import read_matrix
+
+    rules: dict[str, Any] = {
+        "include": list(include) if include else None,
+        "exclude": list(exclude) if exclude else None,
+        "lower_is_better": list(lower_is_better) if lower_is_better else None,
+        "standardize": False,
+    }
+    sweep = as_run_matrix(read_matrix(sweep_path, id_col=id_col, **rules), name="sweep")
+    noise_path = Path(noise_path)
+    n_noise = _count_rows(noise_path)
+    if n_noise < 2:
+        raise InputError(
+            f"the noise matrix has {n_noise} data row(s); a noise variance needs at least 2 "
+            "reruns of the same configuration",
+            source=str(noise_path),
+        )
+    noise_id = noise_id_col or id_col
+    noise_data = read_matrix(noise_path, id_col=noise_id, **rules)
+    noise = as_run_matrix(noise_data, name="noise")
+    if noise.dropped_constant:
+        again = read_matrix(
+            noise_path,
+            id_col=noise_id,
+            **{**rules, "heldout": [_exact(c) for c in noise.dropped_constant]},
+        )
+        extra_cols, extra_vals, empty = [], [], []
+        for column in noise.dropped_constant:
+            values = np.asarray(again.heldout[column], dtype=np.float64)
+            if np.sum(np.isfinite(values)) >= 2:
+                extra_cols.append(column)
+                extra_vals.append(values)
+            else:
+                empty.append(column)
+        notes = list(noise.notes)
+        if extra_cols:
+            notes.append(
+                f"constant in the noise matrix (zero rerun noise): {', '.join(extra_cols)}"
+            )
+        if empty:
+            notes.append(f"fewer than 2 values in the noise matrix: {', '.join(empty)}")
+        directions = {**noise.directions, **{c: again.directions[c] for c in extra_cols}}
+        noise = dataclasses.replace(
+            noise,
+            values=np.column_stack([noise.values, *extra_vals]) if extra_vals else noise.values,
+            columns=(*noise.columns, *extra_cols),
+            directions=directions,
+            dropped_constant=tuple(empty),
+            notes=tuple(notes),
+        )
+    target = None
+    if target_path is not None:
+        target = as_run_matrix(
+            read_matrix(target_path, id_col=target_id_col or id_col, **rules), name="target"
+        )
+    return sweep, noise, target
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class NoiseSettings(Result):
+    n_factors: int | None
+    missing: str
+    snr_threshold: float
+    alpha: float
+    pa_iter: int
+    n_draws: int
+    seed: int | None
+    window: str | None
+    metric: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseModel(Result):
+    """The noise-anchored non-negative factor model.
+
+    ``fixed`` marks tasks whose ψ was fixed at their clipped noise share; ``ceiling`` is NaN for
+    the others. ``above_ceiling``: h² > ceiling; ``above_ceiling_ci``: h² above even the upper
+    end of the ceiling's interval.
+    """
+
+    tasks: tuple[str, ...]
+    n_factors: int
+    n_factors_rule: str
+    parallel_k: int | None
+    loadings: np.ndarray
+    uniquenesses: np.ndarray
+    fixed: np.ndarray
+    h2: np.ndarray
+    ceiling: np.ndarray
+    ceiling_high: np.ndarray
+    above_ceiling: np.ndarray
+    above_ceiling_ci: np.ndarray
+    converged: bool
+    n_iter: int
+    loglik: float
+    n_rows: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskNoise(Result):
+    """One row of the ranked per-task table."""
+
+    rank: int | None
+    task: str
+    in_noise: bool
+    in_model: bool
+    noise_share: float | None
+    noise_share_ci: tuple[float, float] | None
+    ceiling: float | None
+    ceiling_ci: tuple[float, float] | None
+    snr: float | None
+    snr_ci: tuple[float, float] | None
+    h2: float | None
+    above_ceiling: bool | None
+    benchmark_snr: float | None
+    decision_accuracy: float | None
+    low_snr: bool | None
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixNoise(Result):
+    """The sweep-vs-noise analyses (sections 1-4 of the module notes)."""
+
+    sweep_source: str
+    noise_source: str
+    target_source: str | None
+    n_sweep_runs: int
+    n_noise_runs: int
+    tasks: tuple[str, ...]
+    common_tasks: tuple[str, ...]
+    missing_from_noise: tuple[str, ...]
+    only_in_noise: tuple[str, ...]
+    zero_noise_tasks: tuple[str, ...]
+    missing: str
+    missing_consequence: str
+    floors: NoiseFloors
+    model: NoiseModel
+    projection: ProjectionSNR
+    benchmark: BenchmarkSNR
+    decision: DecisionAccuracy | None
+    decision_aggregate: float | None
+    n_target_matched: int
+    task_table: tuple[TaskNoise, ...]
+    low_snr_tasks: tuple[str, ...]
+    low_snr_factors: tuple[str, ...]
+    snr_threshold: float
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseResult(Result):
+    """Everything ``measurand noise`` found; ``to_dict()`` is ``results.json``."""
+
+    settings: NoiseSettings
+    matrix: MatrixNoise | None
+    seeds: SeedSplit | None
+    warnings: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------------------
+# The workflow
+# ----------------------------------------------------------------------------------------------
+def _max_factors(p: int) -> int:
+    """Largest k with (p − k)² ≥ p + k (non-negative degrees of freedom of a free model)."""
+    k = 0
+    while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
+        k += 1
+    return k
+
+
+def _check_directions(sweep: RunMatrix, other: RunMatrix, common: Sequence[str], what: str) -> None:
+    bad = [c for c in common if sweep.directions.get(c, 1) != other.directions.get(c, 1)]
+    if bad:
+        listing = ", ".join(
+            f"{c} (sweep {'lower' if sweep.directions.get(c, 1) < 0 else 'higher'} is better, "
+            f"{what} {'lower' if other.directions.get(c, 1) < 0 else 'higher'} is better)"
+            for c in bad[:10]
+        )
+        raise InputError(
+            f"metric directions differ between the sweep and the {what} matrix: {listing}; read "
+            "both with the same --lower-is-better rules"
+        )
+
+
+def _sign_flip_warnings(sweep: np.ndarray, noise: np.ndarray, tasks: Sequence[str]) -> list[str]:
+    """Tasks whose noise runs sit outside the sweep's range while their negation sits inside."""
+    with np.errstate(invalid="ignore"):
+        low, high = np.nanmin(sweep, axis=0), np.nanmax(sweep, axis=0)
+        centre = np.nanmean(noise, axis=0)
+    outside = (centre < low) | (centre > high)
+    mirrored = (-centre >= low) & (-centre <= high)
+    flagged = [tasks[j] for j in np.nonzero(outside & mirrored)[0]]
+    if not flagged:
+        return []
+    return [
+        "the noise runs of "
+        + ", ".join(flagged[:10])
+        + (", ..." if len(flagged) > 10 else "")
+        + " lie outside the sweep's range but their negation lies inside it: check that both "
+        "files orient these metrics the same way (lower-is-better rules)"
+    ]
+
+
+def _consequence(missing: str, dropped: Sequence[str]) -> str:
+    if not dropped:
+        return "Every sweep task has a noise measurement; nothing was dropped or zero-filled."
+    names = ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+    if missing == "drop":
+        return (
+            f"{len(dropped)} task(s) missing from the noise matrix ({names}) were dropped: the "
+            "factor model, the h² comparison and the factor SNRs use only the tasks with a noise "
+            "measurement."
+        )
+    return (
+        f"{len(dropped)} task(s) missing from the noise matrix ({names}) stay in the factor model "
+        "with a free uniqueness, and their noise was zero-filled in the projection: they add no "
+        "noise, so the factor noise is a lower bound and the factor SNRs are upper bounds "
+        "(exact bounds when their noise is independent of the measured tasks' noise)."
+    )
+
+
+def _float_or_none(value: float) -> float | None:
+    return None if not np.isfinite(value) and not np.isinf(value) else float(value)
+
+
+def _choose_k(
+    z: np.ndarray,
+    n_factors: int | None,
+    pa_iter: int,
+    seed: Any,
+    warnings: list[str],
+) -> tuple[int, str, int | None]:
+    n, p = z.shape
+    k_max = max(1, _max_factors(p))
+    if n_factors is not None:
+        if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
+            raise InputError(f"n_factors must be a positive integer, got {n_factors!r}")
+        k = int(n_factors)
+        if k < 1:
+            raise InputError(f"n_factors must be at least 1, got {k}")
+        if k >= p:
+            raise InputError(f"{k} factor(s) need more than {k} tasks in the model; it has {p}")
+        if k > n:
+            raise InputError(f"{n} complete sweep rows are fewer than the {k} factors asked for")
+        if k > _max_factors(p):
+            warnings.append(
+                f"{k} factors on {p} tasks leave a free model under-identified ((p − k)² < p + "
+                "k); the fixed uniquenesses help, but check the loadings"
+            )
+        return k, "given", None
+    from measurand.factor.parallel import parallel_analysis
+
+    pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
+    k = int(pa.k)
+    if k < 1:
+        warnings.append("parallel analysis found no factor above chance; fitting k = 1")
+        k = 1
+    if k > k_max:
+        warnings.append(
+            f"parallel analysis suggests k = {pa.k}, but {p} tasks identify at most {k_max}; "
+            f"fitting k = {k_max}"
+        )
+        k = k_max
+    return k, "parallel analysis (eigenvalues above the random 95th percentile)", int(pa.k)
+
+
+def _matrix_noise(
+    sweep_in: Any,
+    noise_in: Any,
+    target_in: Any,
+    *,
+    n_factors: int | None,
+    missing: str,
+    snr_threshold: float,
+    alpha: float,
+    pa_iter: int,
+    n_draws: int,
+    seed: Any,
+    warnings: list[str],
+    notify: Callable[[str], None],
+) -> MatrixNoise:
+    sweep = as_run_matrix(sweep_in, name="sweep")
+    noise = as_run_matrix(noise_in, name="noise")
+    if sweep.dropped_constant:
+        raise InputError(
+            f"metric(s) constant in the sweep: {', '.join(sweep.dropped_constant)}; their noise "
+            "share is undefined (a variance ratio over zero): exclude them (--exclude)",
+            source=sweep.source,
+        )
+    warnings.extend(f"sweep: {note}" for note in sweep.notes if "constant" not in note)
+    warnings.extend(f"noise: {note}" for note in noise.notes)
+    if noise.values.shape[0] < 2:
+        raise InputError(
+            f"the noise matrix has {noise.values.shape[0]} row(s); a noise variance needs at "
+            "least 2 reruns of the same configuration",
+            source=noise.source,
+        )
+    common = [c for c in sweep.columns if c in noise.columns]
+    missing_from_noise = [c for c in sweep.columns if c not in noise.columns]
+    only_in_noise = [c for c in noise.columns if c not in sweep.columns]
+    if not common:
+        raise InputError(
+            "the sweep and noise matrices share no metric; sweep: "
+            f"{', '.join(sweep.columns[:8])}{', ...' if len(sweep.columns) > 8 else ''}; noise: "
+            f"{', '.join(noise.columns[:8])}{', ...' if len(noise.columns) > 8 else ''}"
+        )
+    _check_directions(sweep, noise, common, "noise")
+    if missing_from_noise:
+        warnings.append(
+            f"{len(missing_from_noise)} sweep metric(s) missing from the noise matrix "
+            f"({', '.join(missing_from_noise[:10])}"
+            f"{', ...' if len(missing_from_noise) > 10 else ''}): "
+            f"{'dropped' if missing == 'drop' else 'zero-filled (a lower bound on noise)'}"
+        )
+    if only_in_noise:
+        warnings.append(
+            f"{len(only_in_noise)} noise metric(s) not in the sweep, ignored: "
+            f"{', '.join(only_in_noise[:10])}{', ...' if len(only_in_noise) > 10 else ''}"
+        )
+
+    s_idx = [sweep.columns.index(c) for c in common]
+    n_idx = [noise.columns.index(c) for c in common]
+    sweep_common = sweep.values[:, s_idx]
+    noise_common = noise.values[:, n_idx]
+    notify("noise floors")
+    floors = noise_floors(sweep_common, noise_common, tasks=common, alpha=alpha)
+    warnings.extend(_sign_flip_warnings(sweep_common, noise_common, common))
+    zero_noise = tuple(c for c, v in zip(common, floors.var_noise, strict=True) if v == 0)
+
+    # The factor model.
+    model_tasks = list(common) if missing == "drop" else list(sweep.columns)
+    m_idx = [sweep.columns.index(c) for c in model_tasks]
+    values = sweep.values[:, m_idx]
+    complete = np.all(np.isfinite(values), axis=1)
+    if not complete.all():
+        warnings.append(
+            f"{int((~complete).sum())} sweep row(s) with missing cells were left out of the factor "
+            "model (the per-task noise shares use every present value)"
+        )
+    x = values[complete]
+    if x.shape[0] < 3:
+        raise InputError(f"only {x.shape[0]} complete sweep row(s) for the factor model")
+    if len(model_tasks) < 2:
+        raise InputError(
+            f"the factor model needs at least 2 tasks; {len(model_tasks)} left "
+            f"({', '.join(model_tasks)})"
+        )
+    mean, sd = x.mean(axis=0), x.std(axis=0)
+    if np.any(~(sd > 0)):
+        bad = [t for t, s in zip(model_tasks, sd, strict=True) if not s > 0]
+        raise InputError(f"metric(s) constant over the complete sweep rows: {', '.join(bad)}")
+    z = (x - mean) / sd
+    anchored = np.array([t in common for t in model_tasks])
+    share_by_task = dict(zip(common, floors.noise_share, strict=True))
+    fixed_psi = np.array([share_by_task.get(t, np.nan) for t in model_tasks])
+    k, rule, parallel_k = _choose_k(z, n_factors, pa_iter, seed, warnings)
+    notify(f"fitting the noise-anchored {k}-factor model")
+    from measurand.factor._nonneg_em import fit_nonneg_em
+
+    fit = fit_nonneg_em(z, k, fixed_psi=fixed_psi, seed=seed)
+    if not fit.converged:
+        warnings.append(f"the factor model did not converge in {fit.n_iter} EM steps")
+    common_var = np.sum(fit.loadings**2, axis=1)
+    h2 = common_var / (common_var + fit.uniquenesses)
+    ceiling_by_task = dict(zip(common, floors.ceiling, strict=True))
+    ceiling_hi_by_task = dict(zip(common, floors.ceiling_high, strict=True))
+    ceiling = np.array([ceiling_by_task.get(t, np.nan) for t in model_tasks])
+    ceiling_high = np.array([ceiling_hi_by_task.get(t, np.nan) for t in model_tasks])
+    with np.errstate(invalid="ignore"):
+        above = anchored & (h2 > ceiling + _ABOVE_TOL)
+        above_ci = anchored & (h2 > ceiling_high + _ABOVE_TOL)
+    model = NoiseModel(
+        tasks=tuple(model_tasks),
+        n_factors=k,
+        n_factors_rule=rule,
+        parallel_k=parallel_k,
+        loadings=fit.loadings,
+        uniquenesses=fit.uniquenesses,
+        fixed=anchored,
+        h2=h2,
+        ceiling=ceiling,
+        ceiling_high=ceiling_high,
+        above_ceiling=above,
+        above_ceiling_ci=above_ci,
+        converged=bool(fit.converged),
+        n_iter=int(fit.n_iter),
+        loglik=float(fit.loglik),
+        n_rows=int(x.shape[0]),
+    )
+    if above_ci.any():
+        names = [t for t, a in zip(model_tasks, above_ci, strict=True) if a]
+        warnings.append(
+            f"fitted h² above the upper end of the noise ceiling's interval for "
+            f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''}: overfit, or a noise "
+            "estimate too low"
+        )
+
+    # The projection SNR.
+    notify("projecting the noise rows")
+    noise_model = np.zeros((noise.values.shape[0], len(model_tasks)))
+    for j, task in enumerate(model_tasks):
+        if task in noise.columns:
+            column = noise.values[:, noise.columns.index(task)]
+            noise_model[:, j] = (column - mean[j]) / sd[j]
+    usable = np.all(np.isfinite(noise_model), axis=1)
+    if not usable.all():
+        warnings.append(
+            f"{int((~usable).sum())} noise row(s) with missing cells were left out of the SNR "
+            "projection"
+        )
+    noise_rows = noise_model[usable]
+    if noise_rows.shape[0] < 2:
+        raise InputError(
+            f"only {noise_rows.shape[0]} complete noise row(s) for the SNR projection; need 2"
+        )
+    cross_fit = noise_rows.shape[0] >= 3
+    if not cross_fit:
+        warnings.append(
+            "with 2 complete noise rows the factor SNRs are in-sample (not cross-fitted) and "
+            "biased high; rerun the configuration more often"
+        )
+    projection = projection_snr(
+        z,
+        noise_rows,
+        fit.loadings,
+        fit.uniquenesses,
+        anchored=anchored if cross_fit else None,
+        psi_bounds=PSI_BOUNDS,
+        alpha=alpha,
+        n_draws=n_draws,
+        seed=seed,
+    )
+    low_factors = tuple(
+        label
+        for label, value in zip(projection.labels, projection.snr, strict=True)
+        if value < snr_threshold
+    )
+
+    # Benchmark level.
+    bench = benchmark_snr(sweep_common, noise_common, tasks=common)
+    decision, decision_aggregate, n_matched, target_source = None, None, 0, None
+    if target_in is not None:
+        decision, decision_aggregate, n_matched, target_source = _decision(
+            sweep, as_run_matrix(target_in, name="target"), warnings
+        )
+
+    # The ranked per-task table.
+    table = _task_table(
+        sweep.columns, common, floors, model, bench, decision, snr_threshold, model_tasks
+    )
+    low_tasks = tuple(row.task for row in table if row.low_snr)
+    return MatrixNoise(
+        sweep_source=sweep.source,
+        noise_source=noise.source,
+        target_source=target_source,
+        n_sweep_runs=int(sweep.values.shape[0]),
+        n_noise_runs=int(noise.values.shape[0]),
+        tasks=tuple(sweep.columns),
+        common_tasks=tuple(common),
+        missing_from_noise=tuple(missing_from_noise),
+        only_in_noise=tuple(only_in_noise),
+        zero_noise_tasks=zero_noise,
+        missing=missing,
+        missing_consequence=_consequence(missing, missing_from_noise),
+        floors=floors,
+        model=model,
+        projection=projection,
+        benchmark=bench,
+        decision=decision,
+        decision_aggregate=decision_aggregate,
+        n_target_matched=n_matched,
+        task_table=table,
+        low_snr_tasks=low_tasks,
+        low_snr_factors=low_factors,
+        snr_threshold=float(snr_threshold),
+    )
+
+
+def _decision(
+    sweep: RunMatrix, target: RunMatrix, warnings: list[str]
+) -> tuple[DecisionAccuracy | None, float | None, int, str]:
+    _check_directions(sweep, target, [c for c in sweep.columns if c in target.columns], "target")
+    position = {name: i for i, name in enumerate(target.row_names)}
+    pairs = [(i, position[r]) for i, r in enumerate(sweep.row_names) if r in position]
+    tasks = [c for c in sweep.columns if c in target.columns]
+    if len(pairs) < 2 or not tasks:
+        warnings.append(
+            f"decision accuracy skipped: the target matrix shares {len(pairs)} run id(s) and "
+            f"{len(tasks)} metric(s) with the sweep (needs 2 ids and 1 metric)"
+        )
+        return None, None, len(pairs), target.source
+    rows_s = [i for i, _ in pairs]
+    rows_t = [j for _, j in pairs]
+    small = sweep.values[np.ix_(rows_s, [sweep.columns.index(c) for c in tasks])]
+    large = target.values[np.ix_(rows_t, [target.columns.index(c) for c in tasks])]
+    result = decision_accuracy(small, large, tasks=tasks)
+
+    def mean_z(values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = (values - np.nanmean(values, axis=0)) / np.nanstd(values, axis=0)
+            return np.nanmean(np.where(np.isfinite(z), z, np.nan), axis=1)
+
+    aggregate = decision_accuracy(mean_z(small), mean_z(large)).accuracy[0]
+    return result, _float_or_none(aggregate), len(pairs), target.source
+
+
+def _task_table(
+    tasks: Sequence[str],
+    common: Sequence[str],
+    floors: NoiseFloors,
+    model: NoiseModel,
+    bench: BenchmarkSNR,
+    decision: DecisionAccuracy | None,
+    threshold: float,
+    model_tasks: Sequence[str],
+) -> tuple[TaskNoise, ...]:
+    f_pos = {t: j for j, t in enumerate(common)}
+    m_pos = {t: j for j, t in enumerate(model_tasks)}
+    d_pos = {} if decision is None else {t: j for j, t in enumerate(decision.tasks)}
+    order = sorted(
+        tasks,
+        key=lambda t: (t not in f_pos, -floors.snr[f_pos[t]] if t in f_pos else 0.0),
+    )
+    rows = []
+    for rank, task in enumerate(order, start=1):
+        j = f_pos.get(task)
+        m = m_pos.get(task)
+        d = d_pos.get(task)
+        measured = j is not None
+        rows.append(
+            TaskNoise(
+                rank=rank if measured else None,
+                task=task,
+                in_noise=measured,
+                in_model=m is not None,
+                noise_share=float(floors.noise_share[j]) if measured else None,
+                noise_share_ci=(
+                    (float(floors.noise_share_low[j]), float(floors.noise_share_high[j]))
+                    if measured
+                    else None
+                ),
+                ceiling=float(floors.ceiling[j]) if measured else None,
+                ceiling_ci=(
+                    (float(floors.ceiling_low[j]), float(floors.ceiling_high[j]))
+                    if measured
+                    else None
+                ),
+                snr=float(floors.snr[j]) if measured else None,
+                snr_ci=(float(floors.snr_low[j]), float(floors.snr_high[j])) if measured else None,
+                h2=float(model.h2[m]) if m is not None else None,
+                above_ceiling=bool(model.above_ceiling[m]) if m is not None and measured else None,
+                benchmark_snr=_float_or_none(bench.snr[j]) if measured else None,
+                decision_accuracy=(
+                    _float_or_none(decision.accuracy[d])
+                    if decision is not None and d is not None
+                    else None
+                ),
+                low_snr=bool(floors.snr[j] < threshold) if measured else None,
+            )
+        )
+    return tuple(rows)
+
+
+def run_noise(
+    sweep: Any = None,
+    noise: Any = None,
+    *,
+    target: Any = None,
+    seeds_data: Any = None,
+    seeds_window: Any = "all",
+    seeds_metric: str | None = None,
+    seeds_conditions: list[str] | None = None,
+    n_factors: int | None = None,
+    missing: str = "drop",
+    snr_threshold: float = 1.0,
+    alpha: float = 0.05,
+    pa_iter: int = 500,
+    n_draws: int = 2000,
+    seed: int | None = 0,
+    progress: Callable[[str], None] | None = None,
+) -> NoiseResult:
+    """Run the noise analyses (see the module notes).
+
+    Parameters
+    ----------
+    sweep, noise:
+        The sweep (runs x metrics) and the noise baseline (reruns x metrics): each a
+        :class:`~measurand.io.matrix.MatrixData`, a :class:`RunMatrix` or a mapping
+        ``{metric: values}``. Give both or neither.
+    target:
+        Optional target-scale matrix (rows matched to the sweep by id) for decision accuracy.
+    seeds_data:
+        Optional long table (:class:`measurand.io.RunData`) with several seeds per condition and
+        task, for the per-task seed split; ``seeds_window``, ``seeds_metric`` and
+        ``seeds_conditions`` as in :func:`~measurand.noise.seeds.seed_split`.
+    n_factors:
+        k; ``None`` = Horn's parallel analysis (``pa_iter`` draws).
+    missing:
+        ``"drop"`` or ``"zero"``: what happens to sweep tasks missing from the noise matrix.
+    snr_threshold:
+        Tasks and factors whose SNR is below it are flagged (the recommendation list).
+    alpha:
+        Intervals have confidence ``1 − alpha``.
+    n_draws:
+        Parametric-bootstrap draws for the factor SNR intervals.
+    seed:
+        Seed of every random procedure.
+    progress:
+        Called with a short message before each long step.
+    """
+    if missing not in MISSING_CHOICES:
+        raise InputError(f"missing must be 'drop' or 'zero', got {missing!r}")
+    if not isinstance(snr_threshold, int | float) or not snr_threshold >= 0:
+        raise InputError(f"snr_threshold must be a number >= 0, got {snr_threshold!r}")
+    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
+        raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
+    if (sweep is None) != (noise is None):
+        raise InputError("give both a sweep matrix and a noise matrix (or neither)")
+    if sweep is None and seeds_data is None:
+        raise InputError("nothing to analyse: give a sweep and a noise matrix, or a long table")
+    notify = progress or (lambda _message: None)
+    warnings: list[str] = []
+    matrix = None
+    if sweep is not None:
+        matrix = _matrix_noise(
+            sweep,
+            noise,
+            target,
+            n_factors=n_factors,
+            missing=missing,
+            snr_threshold=snr_threshold,
+            alpha=alpha,
+            pa_iter=pa_iter,
+            n_draws=n_draws,
+            seed=seed,
+            warnings=warnings,
+            notify=notify,
+        )
+    seeds = None
+    if seeds_data is not None:
+        notify("splitting seed noise from the spread across conditions")
+        warnings.extend(getattr(seeds_data, "warnings", ()))
+        seeds = seed_split(
+            seeds_data,
+            window=seeds_window,
+            metric=seeds_metric,
+            conditions=seeds_conditions,
+            alpha=alpha,
+            snr_threshold=snr_threshold,
+        )
+        if seeds.skipped:
+            warnings.append(
+                f"{len(seeds.skipped)} task(s) could not be split (see the seeds section): "
+                + ", ".join(list(seeds.skipped)[:10])
+            )
+    settings = NoiseSettings(
+        n_factors=n_factors,
+        missing=missing,
+        snr_threshold=float(snr_threshold),
+        alpha=float(alpha),
+        pa_iter=int(pa_iter),
+        n_draws=int(n_draws),
+        seed=seed if isinstance(seed, int) or seed is None else None,
+        window=None if seeds is None else seeds.window,
+        metric=None if seeds is None else seeds.metric,
+    )
+    return NoiseResult(settings=settings, matrix=matrix, seeds=seeds, warnings=tuple(warnings))

@@ -1,0 +1,170 @@
+"""Parallel analysis: observed eigenvalues against psych 2.2.9, the random reference against a
+straightforward simulation, and the dual (n x n) eigenvalue trick against the direct one.
+
+psych references (tests/reference/factor_reference.json, from factor_fixtures.R):
+``fa.parallel(x, fa = "both", SMC = TRUE)$pc.values`` / ``$fa.values`` and
+``smc(cor(x, use = "pairwise"))`` for bfi (missing cells, pairwise) and HolzingerSwineford1939.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from measurand.errors import InputError
+from measurand.factor._corr import correlation_matrix, smc
+from measurand.factor.parallel import correlation_eigenvalues, parallel_analysis
+
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
+
+
+@cache
+def _reference() -> dict:
+    return json.loads((REFERENCE_DIR / "factor_reference.json").read_text())
+
+
+@cache
+def _data(dataset: str) -> np.ndarray:
+    if dataset == "bfi":
+        return np.genfromtxt(REFERENCE_DIR / "bfi.csv", delimiter=",", skip_header=1)
+    hs = np.genfromtxt(REFERENCE_DIR / "holzinger_swineford_1939.csv", delimiter=",", skip_header=1)
+    return hs[:, 1:]
+
+
+@pytest.mark.parametrize("dataset", ["bfi", "hs"])
+@pytest.mark.parametrize(("kind", "key"), [("pca", "pc_values"), ("fa", "fa_values")])
+def test_observed_eigenvalues_match_psych(dataset: str, kind: str, key: str) -> None:
+    result = parallel_analysis(_data(dataset), kind=kind, n_iter=20, seed=0)
+    np.testing.assert_allclose(
+        result.observed, _reference()["parallel"][dataset][key], rtol=0, atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("dataset", ["bfi", "hs"])
+def test_smc_matches_psych(dataset: str) -> None:
+    R = correlation_matrix(_data(dataset))[0]
+    np.testing.assert_allclose(smc(R), _reference()["parallel"][dataset]["smc"], atol=1e-12)
+    np.testing.assert_allclose(
+        np.linalg.eigvalsh(R)[::-1], _reference()["parallel"][dataset]["eigen"], atol=1e-10
+    )
+
+
+def test_pairwise_correlation_matches_per_pair_computation() -> None:
+    X = _data("bfi")[:400, :8]
+    R = correlation_matrix(X)[0]
+    for i in range(8):
+        for j in range(i + 1, 8):
+            both = ~np.isnan(X[:, i]) & ~np.isnan(X[:, j])
+            np.testing.assert_allclose(
+                R[i, j], np.corrcoef(X[both, i], X[both, j])[0, 1], rtol=1e-12
+            )
+
+
+@pytest.mark.parametrize("shape", [(12, 40), (30, 31), (48, 500), (60, 20)])
+def test_dual_trick_equals_direct(shape: tuple[int, int]) -> None:
+    X = np.random.default_rng(sum(shape)).standard_normal(shape) @ np.diag(
+        np.linspace(1, 5, shape[1])
+    )
+    dual = correlation_eigenvalues(X, method="dual")
+    direct = correlation_eigenvalues(X, method="direct")
+    np.testing.assert_allclose(dual, direct, atol=1e-10)
+    reference = np.linalg.eigvalsh(np.corrcoef(X, rowvar=False))[::-1]
+    np.testing.assert_allclose(correlation_eigenvalues(X), reference, atol=1e-10)
+    assert correlation_eigenvalues(X).shape == (shape[1],)
+
+
+@pytest.mark.parametrize(("n", "p", "kind"), [(40, 12, "pca"), (15, 60, "pca"), (50, 8, "fa")])
+def test_random_reference_matches_direct_simulation(n: int, p: int, kind: str) -> None:
+    # The sphere representation must give the distribution of eigenvalues of cor() of n x p
+    # normal data. Compare means with 5 Monte Carlo standard errors of the difference.
+    n_iter = 600
+    result = parallel_analysis(
+        np.random.default_rng(1).standard_normal((n, p)), kind=kind, n_iter=n_iter, seed=2
+    )
+    rng = np.random.default_rng(3)
+    direct = []
+    for _ in range(n_iter):
+        R = np.corrcoef(rng.standard_normal((n, p)), rowvar=False)
+        if kind == "fa":
+            np.fill_diagonal(R, 1.0 - 1.0 / np.diag(np.linalg.inv(R)))
+        direct.append(np.linalg.eigvalsh(R)[::-1])
+    direct = np.array(direct)
+    se = direct.std(axis=0, ddof=1) * np.sqrt(2.0 / n_iter) + 1e-12
+    assert np.all(np.abs(result.random_mean - direct.mean(axis=0)) < 5 * se)
+    if kind == "pca":  # trace(R) = p exactly, for every replicate
+        np.testing.assert_allclose(result.random_mean.sum(), p, rtol=1e-10)
+
+
+def test_counts_on_two_factor_data() -> None:
+    rng = np.random.default_rng(11)
+    n, p = 400, 12
+    L = np.zeros((p, 2))
+    L[:6, 0] = 0.7
+    L[6:, 1] = 0.7
+    X = rng.standard_normal((n, 2)) @ L.T + rng.standard_normal((n, p)) * np.sqrt(0.51)
+    for kind in ("pca", "fa"):
+        result = parallel_analysis(X, kind=kind, n_iter=200, seed=5)
+        assert result.k_first_crossing == 2
+        assert result.k >= 2 and result.k_mean >= 2
+        assert np.all(result.observed[:2] > result.random_quantile[:2])
+
+
+def test_reproducible_and_seed_dependent() -> None:
+    X = np.random.default_rng(0).standard_normal((48, 300))
+    a = parallel_analysis(X, n_iter=30, seed=4)
+    b = parallel_analysis(X, n_iter=30, seed=np.random.default_rng(4))
+    c = parallel_analysis(X, n_iter=30, seed=5)
+    np.testing.assert_array_equal(a.random_quantile, b.random_quantile)
+    assert not np.array_equal(a.random_mean, c.random_mean)
+    assert a.to_dict()["n_vars"] == 300
+
+
+def test_bad_input() -> None:
+    X = np.random.default_rng(0).standard_normal((20, 30))
+    with pytest.raises(InputError, match="fewer columns than rows"):
+        parallel_analysis(X, kind="fa")
+    Xm = X.copy()
+    Xm[0, 0] = np.nan
+    with pytest.raises(InputError, match="impute"):
+        parallel_analysis(Xm)
+    Xc = X[:, :5].copy()
+    Xc[:, 2] = 1.0
+    with pytest.raises(InputError, match="constant"):
+        parallel_analysis(Xc)
+    with pytest.raises(InputError, match="quantile"):
+        parallel_analysis(X, quantile=1.0)
+    with pytest.raises(InputError, match="n_iter"):
+        parallel_analysis(X, n_iter=0)
+    with pytest.raises(InputError, match="kind"):
+        parallel_analysis(X, kind="pc")
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(5, 40), st.integers(2, 60), st.integers(0, 2**32 - 1))
+def test_parallel_analysis_properties(n: int, p: int, seed: int) -> None:
+    X = np.random.default_rng(seed).standard_normal((n, p))
+    result = parallel_analysis(X, n_iter=10, seed=seed)
+    assert result.observed.shape == result.random_mean.shape == (p,)
+    assert np.all(np.diff(result.observed) <= 1e-12)
+    np.testing.assert_allclose(result.observed.sum(), p, rtol=1e-10)
+    np.testing.assert_allclose(result.random_mean.sum(), p, rtol=1e-10)
+    # Eigenvalues beyond the rank n - 1 are zeros, observed and random alike.
+    assert np.all(result.observed[n - 1 :] == 0.0)
+    assert 0 <= result.k_first_crossing <= result.k <= p
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(3, 30), st.integers(2, 50), st.integers(0, 2**32 - 1))
+def test_dual_equals_direct_property(n: int, p: int, seed: int) -> None:
+    X = np.random.default_rng(seed).standard_normal((n, p))
+    np.testing.assert_allclose(
+        correlation_eigenvalues(X, method="dual"),
+        correlation_eigenvalues(X, method="direct"),
+        atol=1e-10,
+    )
