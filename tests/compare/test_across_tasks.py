@@ -252,6 +252,24 @@ def test_score_matrices_hold_window_means() -> None:
         np.testing.assert_allclose(scores[cond], raw[cond], rtol=1e-12)
 
 
+def test_last_window_counts_back_over_every_metric_of_the_run() -> None:
+    # "eval" stops 4 steps before "score": last:3 (steps 7..9 of each run) leaves it no value
+    data, _ = synthetic(n_steps=10)
+    evals = data.frame.filter(pl.col("step") < 6).with_columns(metric=pl.lit("eval"))
+    both = RunData(frame=pl.concat([data.frame, evals]), source="two metrics")
+    with pytest.raises(InputError, match="have no 'eval' value in the window"):
+        score_matrices(both, metric="eval", window="last:3")
+    scores, *_ = score_matrices(both, metric="eval", window="last:5")  # steps 5..9: step 5
+    for cond in CONDITIONS:
+        expected = [
+            evals.filter(
+                (pl.col("condition") == cond) & (pl.col("task") == task) & (pl.col("step") == 5)
+            )["value"].to_numpy()
+            for task in TASKS
+        ]
+        np.testing.assert_allclose(scores[cond], np.column_stack(expected), rtol=1e-12)
+
+
 def test_dopamine_subset_against_numpy() -> None:
     from measurand.io.table import read_table
 

@@ -182,11 +182,19 @@ def test_to_dict_has_stable_keys_and_is_json(data) -> None:
     result = run_compare(data, metrics=["correct_rate"], rules=rules, seed=0, **FAST)
     document = json.loads(dumps_json(result.to_dict()))
     assert set(document) == TOP_KEYS
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["litmus"]["status"] in ("CONFIRMED", "FAILED", "INCONCLUSIVE")
-    columns = document["curves"]["columns"]
-    assert set(columns) == {"condition", "task", "metric", "step", "mean", "low", "high", "n_seeds"}
-    assert len(columns["step"]) == result.curves.frame.height
+    series = document["curves"]["series"]
+    # one entry per curve, labels written once: the rows expand back to the curves frame
+    frame = result.curves.frame
+    assert list(series[0]) == frame.columns  # condition, task, metric, step, mean, low, ...
+    assert len(series) == frame.select("condition", "task", "metric").n_unique()
+    rows = [
+        (s["condition"], s["task"], s["metric"], *values)
+        for s in series
+        for values in zip(s["step"], s["mean"], s["low"], s["high"], s["n_seeds"], strict=True)
+    ]
+    assert rows == frame.rows()
     assert document["significance"]["comparisons"][0]["metric"] == "correct_rate"
 
 

@@ -237,6 +237,7 @@ def test_shipped_sepa_vs_hicra_rules_parse() -> None:
             "same condition",
         ),
         ("checks = [3]", "check 1", "must be an expression string or a table"),
+        ('window = "last100"\nchecks = ["lift(x) > 0"]', "top level", "cannot read window"),
     ],
 )
 def test_bad_rules_name_file_and_rule(tmp_path: Path, body: str, where: str, message: str) -> None:
@@ -484,6 +485,23 @@ def test_significant_check_matches_scipy_permutation_test(campaign: Path) -> Non
         # 4 vs 4 seeds: the smallest exact two-sided p is 2/70 < 0.05, and the effects are large.
         assert check.passed is True
     assert result.status == "CONFIRMED"
+
+
+def test_significant_check_that_cannot_reach_alpha_is_inconclusive(tmp_path: Path) -> None:
+    # 2 vs 2 seeds: C(4, 2) = 6 relabelings, the smallest two-sided p is 2/6 >= 0.05 whatever
+    # the data, so the check cannot pass yet -- more seeds could decide it, it has not failed
+    data = read_campaign(write_campaign(tmp_path / "c", seeds=(1, 2), lift={SEPA: 0.3}))
+    result = evaluate_litmus(data, rules_for(["significant(correct_rate)"]))
+    (check,) = result.checks
+    assert check.pvalue == pytest.approx(1 / 3)
+    assert check.passed is None and "add seeds" in check.detail
+    assert result.evidence_met and result.status == "INCONCLUSIVE"
+    lone = evaluate_litmus(
+        read_campaign(write_campaign(tmp_path / "one", seeds=(1,), lift={SEPA: 0.3})),
+        rules_for(["significant(correct_rate)"], evidence={"min_runs_per_arm": 1}),
+    )
+    assert lone.checks[0].passed is None and math.isnan(lone.checks[0].pvalue)
+    assert lone.status == "INCONCLUSIVE"
 
 
 def test_absent_conditions_metrics_and_tasks_raise(campaign: Path, tmp_path: Path) -> None:

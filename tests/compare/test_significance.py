@@ -39,6 +39,7 @@ from measurand.compare.significance import (
     _hierarchical_means,
     significance,
 )
+from measurand.compare.window import window_means
 from measurand.errors import InputError
 from measurand.stats import bootstrap
 
@@ -428,6 +429,47 @@ def test_seeds_outside_the_window_are_reported():
     # ... while a fixed range leaves it out, with a warning
     assert item.n_baseline == 3 and "3" not in item.seeds_baseline
     assert any("seed(s) ['3'] of 'b'" in w for w in res.warnings)
+
+
+def test_last_window_counts_back_from_the_runs_last_step_over_all_metrics():
+    # "acc" is logged at steps 0..9, "eval" only at 0, 2, 4, 6: last:5 keeps steps 5..9 of
+    # every run, whichever metrics are compared, so "eval" keeps only step 6 -- as window_means
+    rows = [
+        (c, str(s), "", step, metric, 0.1 * step + (c == "c") + 0.01 * s + (metric == "eval"))
+        for c in ("b", "c")
+        for s in range(3)
+        for metric, steps in (("acc", range(10)), ("eval", range(0, 8, 2)))
+        for step in steps
+    ]
+    frame = long_frame(rows)
+    alone = significance(
+        frame, baseline="b", candidate="c", metrics="eval", window="last:5", n_resamples=200
+    ).comparison("eval")
+    both = significance(
+        frame,
+        baseline="b",
+        candidate="c",
+        metrics=["acc", "eval"],
+        window="last:5",
+        n_resamples=200,
+    ).comparison("eval")
+    step_6 = [0.6 + 1 + 0.01 * s for s in range(3)]
+    np.testing.assert_allclose(alone.values_baseline, step_6, rtol=1e-12)
+    means = window_means(frame, "last:5", metrics="eval", conditions=["b"])
+    np.testing.assert_allclose(alone.values_baseline, means["value"].to_numpy(), rtol=1e-12)
+    assert alone == both
+
+
+def test_a_stop_step_that_ends_the_runs_is_reported():
+    data = campaign({"b": 0.3, "c": 0.4}, n_seeds=3, n_steps=11)  # steps 0..10
+    kwargs = {"baseline": "b", "candidate": "c", "metrics": "correct_rate", "n_resamples": 200}
+    res = significance(data, window="5:10", **kwargs)
+    assert res.comparisons[0].n_baseline == 3
+    (note,) = [w for w in res.warnings if "excludes step 10" in w]
+    assert "last step of 6 run(s)" in note and "write '5:11'" in note
+    assert not any(
+        "excludes step" in w for w in significance(data, window="5:9", **kwargs).warnings
+    )
 
 
 def test_tasks_are_compared_separately_and_unshared_ones_reported():

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from measurand.errors import InputError
 from measurand.io.output import check_output_dir, dumps_json, write_atomic, write_output_dir
@@ -58,3 +60,25 @@ def test_failed_write_leaves_previous_report(tmp_path: Path) -> None:
         write_output_dir(out, {"results.json": "new", "bad": object()}, force=True)  # type: ignore
     assert (out / "results.json").read_text() == "{}"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_dumps_json_round_trips(value) -> None:
+    text = dumps_json(value)
+    assert json.loads(text) == value
+
+
+def test_dumps_json_keeps_scalar_lists_on_one_line() -> None:
+    assert dumps_json({"x": [1, 2.5, None, "a"]}) == '{\n  "x": [1, 2.5, null, "a"]\n}\n'

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 
 from measurand.errors import InputError
 from measurand.io._frames import CANONICAL_SCHEMA
-from measurand.io.table import RunData, read_table
+from measurand.io.table import ROW_INDEX, RunData, count_rows, read_table, scan_table
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOPAMINE = REPO_ROOT.parent / "shared" / "data" / "dopamine_baselines.csv.gz"
@@ -337,6 +337,24 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_table(tmp_path / "nope.csv", condition="c", seed="s", value="v")
     with pytest.raises(InputError, match="expected a file"):
         read_table(tmp_path, condition="c", seed="s", value="v")
+
+
+def test_scan_table_and_count_rows(tmp_path: Path) -> None:
+    rows = [{"c": "A", "s": i, "v": i / 2} for i in range(7)]
+    pl.DataFrame(rows).write_parquet(tmp_path / "t.parquet")
+    write_text(tmp_path / "t.csv", "c,s,v\n" + "".join(f"A,{i},{i / 2}\n" for i in range(7)))
+    for name, dtype in (("t.parquet", pl.Int64), ("t.csv", pl.Utf8)):
+        scan = scan_table(tmp_path / name)
+        assert scan.columns == ["c", "s", "v"]
+        assert scan.schema["s"] == dtype  # CSV cells are read as text
+        frame = scan.collect(scan.lazy)
+        assert frame.get_column(ROW_INDEX).to_list() == list(range(7))
+        assert count_rows(tmp_path / name) == 7
+    assert scan.locator.describe(2) == "line 4"  # header is line 1
+    with pytest.raises(InputError, match="file not found"):
+        count_rows(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="cannot tell the format"):
+        count_rows(write_text(tmp_path / "t.txt", "a\n1\n"))
 
 
 def test_ragged_note(tmp_path: Path) -> None:

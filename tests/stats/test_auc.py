@@ -21,7 +21,6 @@ from measurand.stats._auc import (
     _bootstrap_distribution,
     _bootstrap_interval,
     _CellCountSampler,
-    _group_weights,
     _jackknife_acceleration,
     _tie_groups,
     _weighted_auc,
@@ -284,6 +283,21 @@ def test_delong_interval_covers_the_true_binormal_auc():
 # --- the weighted AUC behind the bootstrap ------------------------------------------------
 
 
+def _group_weights(score, label, weights):
+    """Observation weights ``(batch, n)`` summed per (tie group, class): ``(pos, neg)``."""
+    _, group = np.unique(score, return_inverse=True)
+    n_groups = group.max() + 1
+    per_class = []
+    for members in (label, ~label):
+        cells = group[members] + n_groups * np.arange(weights.shape[0])[:, None]
+        per_class.append(
+            np.bincount(cells.ravel(), weights[:, members].ravel(), len(weights) * n_groups)
+            .reshape(len(weights), n_groups)
+            .astype(np.int64)
+        )
+    return per_class[0], per_class[1]
+
+
 @pytest.mark.parametrize("decimals", [0, 1, None])
 def test_weights_from_explicit_index_draws_give_the_resample_auc_exactly(decimals):
     score, label = _binormal(250, 0.8, seed=7, decimals=decimals)
@@ -291,12 +305,13 @@ def test_weights_from_explicit_index_draws_give_the_resample_auc_exactly(decimal
     rng = np.random.default_rng(11)
     draws = rng.integers(0, score.size, size=(40, score.size))
     weights = np.stack([np.bincount(row, minlength=score.size) for row in draws])
-    pos_weights, neg_weights = _group_weights(groups, weights)
+    pos_weights, neg_weights = _group_weights(score, label, weights)
+    assert pos_weights.shape[1] == groups.n_groups
     weighted = _weighted_auc(pos_weights, neg_weights)
     expected = [roc_auc_score(label[row], score[row]) for row in draws]
     np.testing.assert_allclose(weighted, expected, rtol=0, atol=1e-12)
     # Unit weights give the sample AUC.
-    unit = _weighted_auc(*_group_weights(groups, np.ones(score.size, dtype=np.int64)))
+    unit = _weighted_auc(*_group_weights(score, label, np.ones((1, score.size), dtype=np.int64)))
     assert unit[0] == pytest.approx(roc_auc_score(label, score), abs=1e-12)
 
 

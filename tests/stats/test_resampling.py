@@ -276,6 +276,7 @@ def test_result_fields_and_to_dict(skewed):
         ({"method": "studentized"}, "method"),
         ({"alternative": "both"}, "alternative"),
         ({"confidence_level": 1.0}, "confidence_level"),
+        ({"confidence_level": "high"}, "confidence_level"),
         ({"batch": 0}, "batch"),
         ({"statistic": lambda a, axis=-1: 1.0}, "vectorized"),
         ({"data": ([1.0, 2.0], [1.0, 2.0, 3.0]), "paired": True}, "equal length"),

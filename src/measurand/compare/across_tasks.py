@@ -30,8 +30,10 @@ import numpy as np
 import polars as pl
 
 from measurand._result import Result, to_builtin
+from measurand.compare.window import excluded_stop_note, parse_window, window_means
 from measurand.errors import InputError
 from measurand.io._frames import RunData
+from measurand.stats import aggregate as agg
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["AGGREGATE_METRICS", "AcrossTasksResult", "across_tasks", "score_matrices"]
@@ -97,8 +99,6 @@ def score_matrices(
     runs holds NaN in the missing places. Returns ``(scores, conditions, tasks, run_means,
     notes)`` where ``run_means`` is the frame of per-run window means of the kept tasks.
     """
-    from measurand.compare.window import window_means
-
     available = data.conditions()
     if metric not in data.metrics():
         raise InputError(
@@ -117,12 +117,14 @@ def score_matrices(
             )
     if len(chosen) < 1:
         raise InputError("no condition to aggregate", source=data.source)
-    subset = dataclasses.replace(
-        data,
-        frame=data.frame.filter(pl.col("condition").is_in(chosen), pl.col("metric") == metric),
-    )
-    means = window_means(subset, window, metrics=[metric])
+    # Every metric stays in until the window is applied: last:N counts back from each run's
+    # last step over all its metrics, as everywhere else.
+    frame = data.frame.filter(pl.col("condition").is_in(chosen))
+    means = window_means(frame, window, metrics=[metric])
     notes: list[str] = []
+    stop_note = excluded_stop_note(frame.filter(pl.col("metric") == metric), parse_window(window))
+    if stop_note:
+        notes.append(stop_note)
     present = {
         cond: set(means.filter(pl.col("condition") == cond).get_column("task").to_list())
         for cond in chosen
@@ -154,12 +156,15 @@ def score_matrices(
         )
     means = means.filter(pl.col("task").is_in(tasks))
 
+    run_values = {
+        (cond, task): np.asarray(values, dtype=float)
+        for cond, task, values in means.group_by(["condition", "task"], maintain_order=True)
+        .agg(pl.col("value"))
+        .iter_rows()
+    }
     scores: dict[str, np.ndarray] = {}
     for cond in chosen:
-        rows = means.filter(pl.col("condition") == cond)
-        per_task = {
-            t: rows.filter(pl.col("task") == t).get_column("value").to_numpy() for t in tasks
-        }
+        per_task = {t: run_values[(cond, t)] for t in tasks}
         counts = {t: v.size for t, v in per_task.items()}
         n_runs = max(counts.values())
         if min(counts.values()) < n_runs:
@@ -242,9 +247,6 @@ def across_tasks(
     Every aggregate is computed on per-run window means; for the exact estimator definitions
     see :mod:`measurand.stats.aggregate`.
     """
-    from measurand.compare.window import parse_window
-    from measurand.stats import aggregate as agg
-
     unknown = [m for m in metrics if m not in AGGREGATE_METRICS]
     if unknown or not metrics:
         raise InputError(
@@ -260,7 +262,7 @@ def across_tasks(
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
 
-    raw, chosen, tasks, run_means, notes = score_matrices(
+    raw, chosen, tasks, _run_means, notes = score_matrices(
         data, metric=metric, window=window, conditions=conditions
     )
     if baseline is not None and baseline not in chosen:
@@ -363,7 +365,6 @@ def across_tasks(
                 }
             )
     per_task = pl.DataFrame(per_task_rows)
-    del run_means
     return AcrossTasksResult(
         metric=metric,
         window=parse_window(window).label,

@@ -10,8 +10,9 @@ returns one of three statuses:
     every evidence requirement is met and at least one check fails;
 ``INCONCLUSIVE``
     an evidence requirement is not met (too few runs, steps or completions), or a check could not
-    be evaluated (e.g. a relative lift over a baseline of exactly 0). The checks are still
-    evaluated and reported, for information.
+    be evaluated (e.g. a relative lift over a baseline of exactly 0, or a ``significant(...)``
+    check with too few seeds for any permutation p-value to fall below ``alpha``). The checks
+    are still evaluated and reported, for information.
 
 Rule-file schema
 ----------------
@@ -72,7 +73,9 @@ its runs' means:
     completion count are left out (with a note); data without counts is an input error.
 
 ``significant(M)`` runs :func:`measurand.compare.significance` on the run means (permutation
-test and bootstrap CI with the seed as the unit) and ignores the weight.
+test and bootstrap CI with the seed as the unit) and ignores the weight. It is not evaluated
+(INCONCLUSIVE) when an arm has fewer than 2 seeds or when the smallest attainable p-value is
+``>= alpha`` (2 vs 2 seeds: 1/3), since more seeds, not a different result, would decide it.
 """
 
 from __future__ import annotations
@@ -90,6 +93,13 @@ from typing import Any, Literal
 import polars as pl
 
 from measurand._result import ConfidenceInterval, Result
+from measurand.compare.significance import significance, smallest_pvalue
+from measurand.compare.window import (
+    excluded_stop_note,
+    parse_window,
+    window_means,
+    window_rows,
+)
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 from measurand.stats._rng import SeedLike
@@ -429,23 +439,32 @@ def _weight(value: Any, source: str, where: str) -> str:
     return str(value)
 
 
+def _reject_unknown_keys(
+    table: Mapping[str, Any], allowed: set[str], source: str, where: str
+) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _rule_error(
+            source, where, f"unknown key(s) {unknown}; allowed: {', '.join(sorted(allowed))}"
+        )
+
+
 def parse_rules(mapping: Mapping[str, Any], *, source: str = "<rules>") -> LitmusRules:
     """Validate a rule mapping (the parsed TOML) into :class:`LitmusRules`."""
     if not isinstance(mapping, Mapping):
         raise InputError("rules must be a table of keys", source=source)
-    unknown = sorted(set(mapping) - _TOP_KEYS)
-    if unknown:
-        raise _rule_error(
-            source,
-            "top level",
-            f"unknown key(s) {unknown}; allowed: {', '.join(sorted(_TOP_KEYS))}",
-        )
     top = "top level"
+    _reject_unknown_keys(mapping, _TOP_KEYS, source, top)
     names: dict[str, str | None] = {}
     for key in ("name", "description", "baseline", "candidate", "window", "task"):
         names[key] = _text(mapping[key], key, source, top) if key in mapping else None
     if names["baseline"] is not None and names["baseline"] == names["candidate"]:
         raise _rule_error(source, top, "baseline and candidate name the same condition")
+    if names["window"] is not None:
+        try:
+            parse_window(names["window"])
+        except InputError as exc:
+            raise _rule_error(source, top, exc.message) from None
     default_weight = _weight(mapping.get("weight", "runs"), source, top)
     alpha = mapping.get("alpha", 0.05)
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
@@ -458,13 +477,7 @@ def parse_rules(mapping: Mapping[str, Any], *, source: str = "<rules>") -> Litmu
     raw_evidence = mapping.get("evidence", {})
     if not isinstance(raw_evidence, Mapping):
         raise _rule_error(source, "[evidence]", "must be a table")
-    unknown = sorted(set(raw_evidence) - _EVIDENCE_KEYS)
-    if unknown:
-        raise _rule_error(
-            source,
-            "[evidence]",
-            f"unknown key(s) {unknown}; allowed: {', '.join(sorted(_EVIDENCE_KEYS))}",
-        )
+    _reject_unknown_keys(raw_evidence, _EVIDENCE_KEYS, source, "[evidence]")
     defaults = EvidenceRules()
     evidence = EvidenceRules(
         **{
@@ -490,13 +503,7 @@ def parse_rules(mapping: Mapping[str, Any], *, source: str = "<rules>") -> Litmu
             raise _rule_error(source, where, "must be an expression string or a table with expr")
         if "name" in entry:
             where = f"check {index} ({entry['name']!r})"
-        unknown = sorted(set(entry) - _CHECK_KEYS)
-        if unknown:
-            raise _rule_error(
-                source,
-                where,
-                f"unknown key(s) {unknown}; allowed: {', '.join(sorted(_CHECK_KEYS))}",
-            )
+        _reject_unknown_keys(entry, _CHECK_KEYS, source, where)
         if "expr" not in entry:
             raise _rule_error(source, where, "missing expr")
         expression = _text(entry["expr"], "expr", source, where)
@@ -602,12 +609,6 @@ def _compare(observed: float, op: str, threshold: float) -> bool:
     return observed < threshold
 
 
-def _window_text(window: Any) -> str:
-    from measurand.compare.window import parse_window
-
-    return parse_window(window).label
-
-
 def _subset(data: RunData, frame: pl.DataFrame) -> RunData:
     return dataclasses.replace(data, frame=frame)
 
@@ -632,8 +633,6 @@ def evaluate_litmus(
     named condition, task or metric is absent, or a ``generations`` weight meets data without
     completion counts.
     """
-    from measurand.compare.window import window_means
-
     if not isinstance(rules, LitmusRules):
         rules = load_rules(rules)
     source = rules.source
@@ -673,19 +672,16 @@ def evaluate_litmus(
         )
 
     arms = frame.filter(pl.col("condition").is_in([baseline, candidate]), pl.col("task") == task)
+    present: dict[str, set[str]] = {baseline: set(), candidate: set()}
+    for cond, names in arms.group_by("condition").agg(pl.col("metric").unique()).iter_rows():
+        present[cond] = set(names)
     for rule in rules.checks:
         metric = rule.parsed.metric
         for cond in (baseline, candidate):
-            if (
-                arms.filter((pl.col("condition") == cond) & (pl.col("metric") == metric)).height
-                == 0
-            ):
-                present = sorted(
-                    arms.filter(pl.col("condition") == cond).get_column("metric").unique().to_list()
-                )
+            if metric not in present[cond]:
                 raise InputError(
                     f"{_check_where(rule)}: metric {metric!r} is absent for condition {cond!r}; "
-                    f"its metrics: {', '.join(present)}",
+                    f"its metrics: {', '.join(sorted(present[cond]))}",
                     source=source,
                 )
     if any(r.weight == "generations" and r.parsed.kind != "significance" for r in rules.checks):
@@ -702,6 +698,9 @@ def evaluate_litmus(
             )
 
     notes: list[str] = []
+    stop_note = excluded_stop_note(arms, parse_window(window_spec))
+    if stop_note:
+        notes.append(stop_note)
     arm_data = _subset(data, arms)
     metrics = rules.metrics()
     means = window_means(arm_data, window_spec, metrics=metrics)
@@ -777,7 +776,7 @@ def evaluate_litmus(
         evidence_met=evidence_met,
         baseline=baseline,
         candidate=candidate,
-        window=_window_text(window_spec),
+        window=parse_window(window_spec).label,
         task=task,
         name=rules.name,
         source=source,
@@ -804,8 +803,6 @@ def _arm_values(
     candidate: str,
     notes: list[str],
 ) -> tuple[float, float, str]:
-    from measurand.compare.window import window_rows
-
     values: dict[str, float] = {}
     if weight == "generations":
         assert counts is not None
@@ -894,8 +891,10 @@ def _significance_check(
     seed: SeedLike,
     cache: dict[tuple[str, str], Any],
 ) -> CheckResult:
-    from measurand.compare.significance import significance
-
+    """``significant(M[, lower])``: passes on a seed-level ``significant_improvement`` in the
+    named direction. A test that cannot be made (fewer than 2 seeds in an arm) or cannot reach
+    ``p < alpha`` whatever the data (too few seeds for the permutation test) is not evaluated
+    (``passed`` None, status INCONCLUSIVE): more seeds could decide it."""
     parsed = rule.parsed
     assert parsed.direction is not None
     key = (parsed.metric, parsed.direction)
@@ -912,33 +911,21 @@ def _significance_check(
             higher_is_better=parsed.direction == "higher",
             seed=seed,
         )
-        matches = [c for c in result.comparisons if c.metric == parsed.metric and c.task == task]
-        cache[key] = matches[0] if matches else None
+        cache[key] = result.comparison(parsed.metric, task)
     comparison = cache[key]
-    if comparison is None:
-        return CheckResult(
-            index=rule.index,
-            name=rule.name,
-            expression=rule.expression,
-            kind=parsed.kind,
-            metric=parsed.metric,
-            weight=None,
-            quantity=parsed.describe(),
-            operator="<",
-            threshold=rules.alpha,
-            observed=math.nan,
-            baseline_value=math.nan,
-            candidate_value=math.nan,
-            passed=None,
-            detail="no comparison could be made",
+    pvalue = float(comparison.pvalue)
+    seeds = f"{comparison.n_baseline} vs {comparison.n_candidate} seeds"
+    passed: bool | None = comparison.verdict == "significant_improvement"
+    if math.isnan(pvalue):
+        passed = None
+        detail = f"no test with {seeds}: each arm needs >= 2 seeds in the window"
+    elif smallest_pvalue(comparison.permutation_exact, comparison.n_permutations) >= rules.alpha:
+        passed = None
+        detail = (
+            f"with {seeds} no permutation p-value can fall below alpha {rules.alpha:g}; add seeds"
         )
-    pvalue = float(comparison.pvalue) if comparison.pvalue is not None else math.nan
-    passed = comparison.verdict == "significant_improvement"
-    detail = (
-        f"verdict {comparison.verdict} ({comparison.n_baseline} vs {comparison.n_candidate} seeds; "
-        f"{'lower' if parsed.direction == 'lower' else 'higher'} is better)"
-    )
-    ci = comparison.ci
+    else:
+        detail = f"verdict {comparison.verdict} ({seeds}; {parsed.direction} is better)"
     return CheckResult(
         index=rule.index,
         name=rule.name,
@@ -954,9 +941,7 @@ def _significance_check(
         candidate_value=float(comparison.mean_candidate),
         passed=passed,
         pvalue=pvalue,
-        confidence_interval=ConfidenceInterval(float(ci[0]), float(ci[1]))
-        if ci is not None
-        else None,
+        confidence_interval=comparison.ci,
         detail=detail,
     )
 
@@ -1006,8 +991,6 @@ def _evidence(
 
     completions: int | None = None
     if counts is not None:
-        from measurand.compare.window import window_rows
-
         in_window = (
             window_rows(arm_data, window_spec)
             .select("condition", "seed", "step")

@@ -15,7 +15,6 @@ import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from measurand.compare.significance import (
     _check_conditions,
     _compare_pair,
     _make_options,
+    _pair_result,
     _prepare,
     _verdict,
 )
@@ -68,8 +68,10 @@ class MultipleComparisonResult(Result):
     delta (candidate - baseline), ci_low, ci_high, pvalue`` (unadjusted permutation p),
     ``p_<method>`` for each method of ``adjust`` (e.g. ``p_holm``, ``p_bh``), ``verdict``
     (decided with ``p_<adjust[0]>``), then ``n_baseline, n_candidate, cohens_d``. ``pairs``
-    holds the full :class:`SignificanceResult` of every pair. ``family`` says which p-values
-    were adjusted together. ``to_dict`` writes the frame as a list of rows.
+    holds the full :class:`SignificanceResult` of every pair, exactly as a ``significance``
+    call on that pair alone gives it: its comparisons' ``verdict`` uses the *unadjusted*
+    p-value; the frame's ``verdict`` is the multiplicity-adjusted decision. ``family`` says
+    which p-values were adjusted together. ``to_dict`` writes the frame as a list of rows.
     """
 
     frame: pl.DataFrame = dataclasses.field(repr=False)
@@ -191,8 +193,9 @@ def compare_all(
         ``p_<method>`` column for each and ``verdict`` uses the first. The interval is not
         adjusted.
     family
-        ``"metric"`` (default): the pairs of one (metric, task) form a family;
-        ``"all"``: every test of the call forms one family.
+        ``"metric"`` (default): the pairs of one (metric, task) form a family, so with several
+        tasks the adjustment does not span tasks; ``"all"``: every test of the call (every
+        metric, task and pair) forms one family.
 
     Everything else is as in :func:`measurand.compare.significance.significance`; each pair's
     verdict is decided by the rule there, with the adjusted p-value in place of the raw one.
@@ -211,16 +214,20 @@ def compare_all(
         pooled=pooled,
         higher_is_better=higher_is_better,
     )
-    available = _check_conditions(long_frame(data), list(conditions or []))
+    frame = long_frame(data)
+    available = _check_conditions(frame, [*(conditions or []), *([baseline] if baseline else [])])
     chosen = list(dict.fromkeys(conditions)) if conditions is not None else available
-    if baseline is not None:
-        _check_conditions(long_frame(data), [baseline])
-        if baseline not in chosen:
-            chosen = [baseline, *chosen]
+    if baseline is not None and baseline not in chosen:
+        chosen = [baseline, *chosen]
     if len(chosen) < 2:
         raise InputError(f"need at least 2 conditions to compare, got {chosen}")
     prepared, names = _prepare(
-        data, chosen, metrics, window, options.hierarchical or options.pooled
+        frame,
+        getattr(data, "counts", None),
+        chosen,
+        metrics,
+        window,
+        options.hierarchical or options.pooled,
     )
     base = _base_sequence(seed)
 
@@ -228,21 +235,10 @@ def compare_all(
     rows: list[dict[str, Any]] = []
     messages: list[str] = list(prepared.messages)
     for first, second in _pairs(chosen, baseline):
-        comparisons, notes = _compare_pair(prepared, first, second, names, options, base)
-        messages.extend(f"{second} vs {first}: {note}" for note in notes)
-        pairs.append(
-            SignificanceResult(
-                comparisons=tuple(comparisons),
-                baseline=first,
-                candidate=second,
-                window=prepared.window.label,
-                alpha=options.alpha,
-                power=options.power,
-                unit=UNIT_POOLED if options.pooled else UNIT_SEED,
-                warnings=tuple(notes),
-            )
-        )
-        for item in comparisons:
+        pair = _pair_result(prepared, first, second, names, options, base)
+        pairs.append(pair)
+        messages.extend(f"{second} vs {first}: {note}" for note in pair.warnings)
+        for item in pair.comparisons:
             rows.append(
                 {
                     "metric": item.metric,
@@ -417,8 +413,9 @@ def check_ordering(
         raise InputError(f"unknown task {task!r}; available: {tasks}", source="task")
     if task is not None:
         frame = frame.filter(pl.col("task") == task)
-    one_task = SimpleNamespace(frame=frame, counts=getattr(data, "counts", None))
-    prepared, _ = _prepare(one_task, names, [metric], window, options.hierarchical)
+    prepared, _ = _prepare(
+        frame, getattr(data, "counts", None), names, [metric], window, options.hierarchical
+    )
     task = task if task is not None else (tasks[0] if tasks else "")
     base = _base_sequence(seed)
 

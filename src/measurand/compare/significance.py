@@ -11,7 +11,8 @@ For each metric (and task) :func:`significance` reports:
 
 - ``delta = mean(candidate seed means) - mean(baseline seed means)`` and a bootstrap confidence
   interval (percentile, BCa or basic; resampling seeds within each arm; ``hierarchical=True``
-  resamples seeds, then steps within each resampled seed);
+  resamples seeds, then steps within each resampled seed, a conservative interval: see
+  :func:`significance`);
 - a two-sided permutation p-value for the difference of means, exact (all relabelings of the
   seeds, e.g. C(16, 8) = 12,870 for 8 vs 8 seeds) when there are at most ``n_permutations`` of
   them, else Monte Carlo with ``p = (count + 1) / (B + 1)``;
@@ -44,19 +45,25 @@ import numpy as np
 import polars as pl
 
 from measurand._result import ConfidenceInterval, Result
-from measurand.compare.window import Window, filter_window, long_frame, parse_window
+from measurand.compare.window import (
+    Window,
+    excluded_stop_note,
+    filter_window,
+    long_frame,
+    parse_window,
+)
 from measurand.errors import InputError, NoSolutionError
 from measurand.stats import (
     bootstrap,
     cohens_d,
     fisher_exact,
-    hedges_g,
     newcombe_difference,
     permutation_test,
     power_proportions,
     power_t_test,
     wilson,
 )
+from measurand.stats._effect import _hedges_correction
 from measurand.stats._rng import SeedLike
 
 __all__ = [
@@ -382,24 +389,33 @@ def _check_conditions(frame: pl.DataFrame, names: Sequence[str]) -> list[str]:
 
 
 def _prepare(
-    data: Any,
+    frame: pl.DataFrame,
+    counts: pl.DataFrame | None,
     conditions: Sequence[str],
     metrics: Sequence[str] | str | None,
     window: Window | str | Sequence[int | None] | None,
     need_steps: bool,
 ) -> tuple[_Prepared, list[str]]:
-    """Window the data once and split it into arms; InputError for absent metrics."""
-    frame = long_frame(data)
+    """Window a canonical long frame once and split it into arms; InputError for absent
+    metrics.
+
+    The window is applied before the metrics are selected, so that ``last:N`` counts back from
+    each run's last step over all its metrics (as :func:`~measurand.compare.window.window_means`
+    does) and a comparison does not depend on which other metrics are requested.
+    """
     _check_conditions(frame, conditions)
     window = parse_window(window)
     frame = frame.filter(pl.col("condition").is_in(list(conditions)))
     present = dict(frame.group_by("condition").agg(pl.col("metric").unique()).iter_rows())
     messages: list[str] = []
     names = _metric_list(metrics, frame, present, conditions, messages)
+    rows = filter_window(frame, window).filter(pl.col("metric").is_in(names))
     frame = frame.filter(pl.col("metric").is_in(names))
+    stop_note = excluded_stop_note(frame, window)
+    if stop_note:
+        messages.append(stop_note)
     keys = ["condition", "metric", "task", "seed"]
     before = frame.select(keys).unique(maintain_order=True)
-    rows = filter_window(frame, window)
 
     aggregations = [pl.col("value").mean().alias("mean")]
     if need_steps:
@@ -428,7 +444,6 @@ def _prepare(
     dropped: dict[tuple[str, str, str], list[str]] = {}
     for condition, metric, task, seed in dropped_rows.iter_rows():
         dropped.setdefault((condition, metric, task), []).append(seed)
-    counts = getattr(data, "counts", None)
     return _Prepared(arms, tasks, dropped, counts, window, tuple(messages)), names
 
 
@@ -535,11 +550,15 @@ def _effect_sizes(
 ) -> tuple[float, ConfidenceInterval, float, ConfidenceInterval]:
     try:
         d = cohens_d(x_candidate, x_baseline, confidence_level=level)
-        g = hedges_g(x_candidate, x_baseline, confidence_level=level)
     except (InputError, NoSolutionError) as error:
         notes.append(f"effect size not computed: {error}")
         return math.nan, _NAN_CI, math.nan, _NAN_CI
-    return d.statistic, d.confidence_interval, g.statistic, g.confidence_interval
+    # Hedges' g and its interval are d and d's interval times J(df) (what hedges_g returns);
+    # scaling d's interval avoids inverting the noncentral t a second time.
+    correction = _hedges_correction(d.df)
+    low, high = d.confidence_interval
+    g_ci = ConfidenceInterval(correction * low, correction * high)
+    return d.statistic, d.confidence_interval, correction * d.statistic, g_ci
 
 
 @functools.lru_cache(maxsize=256)
@@ -561,7 +580,7 @@ def _power_figures(
     """(power at d, n per arm at d, n per arm at min_effect, mde, mde in d units)."""
     n = 2.0 * n_baseline * n_candidate / (n_baseline + n_candidate)
     alpha, target = options.alpha, options.power
-    units = "seeds" if unit == UNIT_SEED else "steps"
+    units = _noun(unit)
     if n_baseline != n_candidate:
         notes.append(
             f"unequal arms ({n_baseline} vs {n_candidate} {units}): power figures use their "
@@ -603,6 +622,17 @@ def _verdict(
     if ci.high < 0 and delta < 0:
         return "significant_degradation" if higher else "significant_improvement"
     return "insufficient_evidence"
+
+
+def smallest_pvalue(exact: bool, n_permutations: int) -> float:
+    """The smallest two-sided permutation p-value attainable: ``2 / N`` over ``N`` enumerated
+    relabelings, ``2 / (B + 1)`` from ``B`` Monte Carlo ones (two-sided p doubles the smaller
+    tail). When it is ``>= alpha`` no data can give a significant result."""
+    return 2.0 / (n_permutations if exact else n_permutations + 1)
+
+
+def _noun(unit: str) -> str:
+    return "seeds" if unit == UNIT_SEED else "steps"
 
 
 def _sd(values: np.ndarray) -> float:
@@ -657,9 +687,8 @@ def _compare_arms(
         "mde_effect_size": math.nan,
     }
     if min(n_base, n_cand) < 2:
-        units = "seeds" if unit == UNIT_SEED else "observations"
         notes.append(
-            f"needs >= 2 {units} per arm (baseline has {n_base}, candidate has {n_cand}): no "
+            f"needs >= 2 {_noun(unit)} per arm (baseline has {n_base}, candidate has {n_cand}): no "
             "test, verdict insufficient_evidence"
         )
     else:
@@ -673,14 +702,12 @@ def _compare_arms(
         stats["pvalue"] = permutation.pvalue
         stats["permutation_exact"] = permutation.exact
         stats["n_permutations"] = permutation.n_resamples
-        smallest = 2.0 / (
-            permutation.n_resamples if permutation.exact else permutation.n_resamples + 1
-        )
+        smallest = smallest_pvalue(permutation.exact, permutation.n_resamples)
         if smallest >= options.alpha:
             notes.append(
-                f"with {n_base} and {n_cand} {unit}s the smallest attainable permutation p-value "
-                f"is {smallest:.3g} >= alpha {options.alpha:g}: significance is impossible; "
-                "add seeds"
+                f"with {n_base} and {n_cand} {_noun(unit)} the smallest attainable permutation "
+                f"p-value is {smallest:.3g} >= alpha {options.alpha:g}: significance is "
+                "impossible; add seeds"
             )
         d, d_ci, g, g_ci = _effect_sizes(x_cand, x_base, level, notes)
         stats.update(cohens_d=d, cohens_d_ci=d_ci, hedges_g=g, hedges_g_ci=g_ci)
@@ -885,6 +912,30 @@ def _compare_pair(
     return comparisons, messages
 
 
+def _pair_result(
+    prepared: _Prepared,
+    baseline: str,
+    candidate: str,
+    metrics: Sequence[str],
+    options: _Options,
+    base: np.random.SeedSequence | np.random.Generator,
+    leading: Sequence[str] = (),
+) -> SignificanceResult:
+    """:class:`SignificanceResult` of ``candidate`` vs ``baseline``; its ``warnings`` are
+    ``leading`` then the notes of the pair's comparisons."""
+    comparisons, messages = _compare_pair(prepared, baseline, candidate, metrics, options, base)
+    return SignificanceResult(
+        comparisons=tuple(comparisons),
+        baseline=baseline,
+        candidate=candidate,
+        window=prepared.window.label,
+        alpha=options.alpha,
+        power=options.power,
+        unit=UNIT_POOLED if options.pooled else UNIT_SEED,
+        warnings=(*leading, *messages),
+    )
+
+
 def significance(
     data: Any,
     *,
@@ -933,9 +984,11 @@ def significance(
     ci_method
         ``"percentile"`` (default), ``"bca"`` or ``"basic"`` bootstrap interval of ``delta``.
     hierarchical
-        Bootstrap seeds, then steps within each seed (percentile interval): the interval then
-        also carries the within-run noise of the window means. p-value and effect sizes stay on
-        seed means.
+        Bootstrap seeds, then steps within each seed (percentile interval). The seed bootstrap
+        already reflects within-run noise (it is part of the spread of the seed means); the
+        second stage adds it once more, so this interval is conservative, wider than the seed
+        bootstrap by about the within-run variance of the window means (Davison & Hinkley
+        1997, sec. 3.8). p-value and effect sizes stay on seed means.
     pooled
         Treat every window step of every seed as an independent observation (the
         pseudo-replicated analysis of older scripts); labelled ``unit="step
@@ -971,18 +1024,13 @@ def significance(
             f"baseline and candidate are the same condition {baseline!r}", source="candidate"
         )
     prepared, names = _prepare(
-        data, [baseline, candidate], metrics, window, options.hierarchical or options.pooled
+        long_frame(data),
+        getattr(data, "counts", None),
+        [baseline, candidate],
+        metrics,
+        window,
+        options.hierarchical or options.pooled,
     )
-    comparisons, messages = _compare_pair(
-        prepared, baseline, candidate, names, options, _base_sequence(seed)
-    )
-    return SignificanceResult(
-        comparisons=tuple(comparisons),
-        baseline=baseline,
-        candidate=candidate,
-        window=prepared.window.label,
-        alpha=options.alpha,
-        power=options.power,
-        unit=UNIT_POOLED if options.pooled else UNIT_SEED,
-        warnings=(*prepared.messages, *messages),
+    return _pair_result(
+        prepared, baseline, candidate, names, options, _base_sequence(seed), prepared.messages
     )

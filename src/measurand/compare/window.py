@@ -35,6 +35,7 @@ from measurand.errors import InputError
 
 __all__ = [
     "Window",
+    "excluded_stop_note",
     "filter_window",
     "long_frame",
     "parse_window",
@@ -227,6 +228,22 @@ def filter_window(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
     if window.stop is not None:
         keep = keep & (pl.col("step") < window.stop)
     return frame.filter(keep)
+
+
+def excluded_stop_note(frame: pl.DataFrame, window: Window) -> str | None:
+    """A warning when a range window's stop step, which it excludes, is the last step some runs
+    logged (``400:500`` on runs numbered up to 500 leaves their final step out); else None."""
+    if window.kind != "range" or window.stop is None or frame.height == 0:
+        return None
+    last_steps = frame.group_by(list(RUN_KEYS)).agg(pl.col("step").max())
+    n_runs = last_steps.filter(pl.col("step") == window.stop).height
+    if n_runs == 0:
+        return None
+    start = "" if window.start is None else str(window.start)
+    return (
+        f"window {window.label!r} excludes step {window.stop} (start included, stop excluded), "
+        f"the last step of {n_runs} run(s); write '{start}:{window.stop + 1}' to include it"
+    )
 
 
 def window_rows(

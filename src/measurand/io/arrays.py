@@ -181,9 +181,7 @@ def _column_to_array(series, *, source: str) -> np.ndarray:  # series: polars.Se
 
 def _as_numeric(values: np.ndarray, name: str, source: str) -> np.ndarray:
     if values.dtype == object:
-        raise InputError(
-            "list column does not hold numbers", source=source, column=name
-        )
+        raise InputError("list column does not hold numbers", source=source, column=name)
     return values
 
 

@@ -41,13 +41,12 @@ import polars as pl
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.io.table import _first_line, _Locator, _resolve_format, _scan
+from measurand.io.table import ROW_INDEX, RowLocator, scan_table
 
 __all__ = ["MatrixData", "MissingReport", "match_pattern", "parse_row_filter", "read_matrix"]
 
 CONSTANT_SD = 1e-12
 _NA_TEXT = ("", "na", "nan", "n/a", "null", "none")
-_ROW = "__measurand_row__"
 _FILTER = re.compile(r"^\s*(`[^`]+`|.+?)\s*(==|!=|<=|>=|<|>)\s*(.*?)\s*$", re.DOTALL)
 
 
@@ -250,12 +249,6 @@ def read_matrix(
         left, no metric column left (the message shows what each rule matched), a non-numeric
         cell (column, line and text).
     """
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError("file not found", source=source)
-    if not path.is_file():
-        raise InputError("expected a file, got a directory", source=source)
     if ddof not in (0, 1):
         raise InputError(f"ddof must be 0 or 1, got {ddof!r}")
     include_p = _as_patterns(include, "include")
@@ -267,13 +260,9 @@ def read_matrix(
         for c in ([row_filter] if isinstance(row_filter, str) else list(row_filter or []))
     ]
 
-    fmt = _resolve_format(path, fmt)
-    lazy = _scan(path, fmt, source)
-    try:
-        schema = lazy.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
-    available = schema.names()
+    scan = scan_table(path, fmt)
+    source = scan.source
+    available = scan.columns
     if id_col not in available:
         raise InputError(
             f"unknown id column {id_col!r}; available columns: "
@@ -289,15 +278,12 @@ def read_matrix(
         )
 
     notes: list[str] = []
-    lazy = lazy.with_row_index(_ROW)
+    lazy = scan.lazy
     if conditions:
         lazy = lazy.filter(
-            pl.all_horizontal([_condition_expr(c, schema[c.column]) for c in conditions])
+            pl.all_horizontal([_condition_expr(c, scan.schema[c.column]) for c in conditions])
         )
-    try:
-        frame = lazy.collect()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
+    frame = scan.collect(lazy)
     if conditions:
         notes.append(
             f"row filter {' and '.join(c.text for c in conditions)} kept {frame.height} row(s)"
@@ -305,7 +291,7 @@ def read_matrix(
     if frame.height == 0:
         detail = f" after the row filter {[c.text for c in conditions]}" if conditions else ""
         raise InputError(f"no data rows{detail}", source=source)
-    locate = _Locator(path, fmt)
+    locate = scan.locator
 
     # Columns by role.
     reserved = {id_col}
@@ -436,7 +422,7 @@ def _few(hits: list[str]) -> str:
     return f" ({shown}{', ...' if len(hits) > 5 else ''})"
 
 
-def _row_ids(frame: pl.DataFrame, id_col: str, locate: _Locator, source: str) -> list[str]:
+def _row_ids(frame: pl.DataFrame, id_col: str, locate: RowLocator, source: str) -> list[str]:
     series = frame.get_column(id_col)
     if series.dtype.is_float():
         if (series.is_finite() & (series == series.round(0))).all():
@@ -444,11 +430,11 @@ def _row_ids(frame: pl.DataFrame, id_col: str, locate: _Locator, source: str) ->
     text = series.cast(pl.Utf8)
     blank = text.is_null() | (text.str.strip_chars() == "")
     if blank.any():
-        row = int(frame.get_column(_ROW).filter(blank).first())
+        row = int(frame.get_column(ROW_INDEX).filter(blank).first())
         raise InputError(f"missing id{_where(locate, row)}", source=source, column=id_col)
     ids = text.to_list()
     seen: dict[str, int] = {}
-    rows = frame.get_column(_ROW).to_list()
+    rows = frame.get_column(ROW_INDEX).to_list()
     for position, value in enumerate(ids):
         if value in seen:
             first, second = rows[seen[value]], rows[position]
@@ -462,13 +448,12 @@ def _row_ids(frame: pl.DataFrame, id_col: str, locate: _Locator, source: str) ->
     return ids
 
 
-def _where(locate: _Locator, row: int) -> str:
-    line = locate.line(row)
-    return f" at row {row + 1}" if line is None else f" at line {line}"
+def _where(locate: RowLocator, row: int) -> str:
+    return f" at {locate.describe(row)}"
 
 
 def _parse_numbers(
-    frame: pl.DataFrame, column: str, locate: _Locator, source: str, *, strict: bool
+    frame: pl.DataFrame, column: str, locate: RowLocator, source: str, *, strict: bool
 ) -> np.ndarray | None:
     """Column as float64 with NaN for missing cells; None for an all-text column (not strict)."""
     series = frame.get_column(column)
@@ -488,15 +473,9 @@ def _parse_numbers(
     if bad.any():
         if not strict and not (numbers.is_not_null().any()):
             return None
-        row = int(frame.get_column(_ROW).filter(bad).first())
+        row = int(frame.get_column(ROW_INDEX).filter(bad).first())
         text = series.filter(bad).first()
-        line = locate.line(row)
-        raise InputError(
-            f"non-numeric value {text!r}" + ("" if line is not None else f" (row {row + 1})"),
-            source=source,
-            line=line,
-            column=column,
-        )
+        raise locate.error(f"non-numeric value {text!r}", row, column, source)
     values = numbers.to_numpy().astype(np.float64, copy=True)
     values[~np.isfinite(values)] = np.nan
     return values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -40,9 +41,20 @@ def write_atomic(path: str | os.PathLike[str], content: str | bytes) -> Path:
     return target
 
 
+# A list holding only numbers, null, booleans or short strings, as json.dumps(indent=2) lays it out.
+# Rewriting only the ",<newline><indent>" separators is safe: JSON strings hold no raw newline.
+_SCALAR = r"(?:-?[0-9][0-9.eE+-]*|null|true|false|\"[^\"\n]{0,40}\")"
+_SCALAR_LIST = re.compile(rf"\[\n\s*((?:{_SCALAR},\n\s*)*{_SCALAR})\n\s*\]")
+
+
 def dumps_json(data: Any) -> str:
-    """JSON text with numpy values converted, NaN as null, stable key order as given."""
-    return json.dumps(to_builtin(data), indent=2, allow_nan=False) + "\n"
+    """JSON text with numpy values converted, NaN as null, stable key order as given.
+
+    Indented for reading, except that lists of scalars stay on one line (curves and per-run
+    values would otherwise take a line per number).
+    """
+    text = json.dumps(to_builtin(data), indent=2, allow_nan=False)
+    return _SCALAR_LIST.sub(lambda m: "[" + re.sub(r",\n\s*", ", ", m.group(1)) + "]", text) + "\n"
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:

@@ -15,6 +15,7 @@ applied before anything is collected. Errors name the file, the 1-based line (th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 from collections.abc import Iterable, Mapping, Sequence
@@ -35,7 +36,16 @@ from measurand.io._frames import (
     validate_canonical,
 )
 
-__all__ = ["FORMATS", "RunData", "read_table"]
+__all__ = [
+    "FORMATS",
+    "ROW_INDEX",
+    "RowLocator",
+    "RunData",
+    "TableScan",
+    "count_rows",
+    "read_table",
+    "scan_table",
+]
 
 FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "jsonl")
 """Formats :func:`read_table` understands (``fmt=``); ``ndjson``/``json`` mean ``jsonl``."""
@@ -53,7 +63,8 @@ _SUFFIXES: dict[str, str] = {
     ".ndjson.gz": "jsonl",
 }
 _FMT_ALIASES = {"ndjson": "jsonl", "json": "jsonl", "jsonlines": "jsonl", "pq": "parquet"}
-_ROW = "__measurand_row__"
+ROW_INDEX = "__measurand_row__"
+"""Column that :func:`scan_table` adds: the 0-based index of each data row in the file."""
 _TRUE_TEXT = ("true", "yes")
 _FALSE_TEXT = ("false", "no")
 
@@ -108,13 +119,8 @@ def read_table(
         a non-integral step, a duplicate ``(condition, seed, task, step, metric)`` row (naming
         both lines), or no rows left after filtering.
     """
-    path = Path(path)
-    source = str(path)
-    if not path.exists():
-        raise InputError("file not found", source=source)
-    if not path.is_file():
-        raise InputError("expected a file, got a directory", source=source)
-    fmt = _resolve_format(path, fmt)
+    scan = scan_table(path, fmt)
+    source, fmt = scan.source, scan.fmt
     value_columns = _value_columns(value, source)
     if metric is not None and len(value_columns) > 1:
         raise InputError(
@@ -131,24 +137,16 @@ def read_table(
     if metric is not None:
         roles["metric"] = metric
 
-    lazy = _scan(path, fmt, source)
-    try:
-        schema = lazy.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
-    available = schema.names()
+    available = scan.columns
     _check_columns(roles, value_columns, filters, available, source)
 
-    lazy = lazy.with_row_index(_ROW)
+    lazy = scan.lazy
     if filters:
-        lazy = lazy.filter(_filter_expression(filters, schema, source))
+        lazy = lazy.filter(_filter_expression(filters, scan.schema, source))
     needed = list(dict.fromkeys([*roles.values(), *value_columns]))
-    try:
-        raw = lazy.select([_ROW, *needed]).collect()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
+    raw = scan.collect(lazy.select([ROW_INDEX, *needed]))
 
-    locate = _Locator(path, fmt)
+    locate = scan.locator
     warnings: list[str] = []
     if fmt in ("csv", "tsv"):
         # polars reads a blank line as a row of nulls; it carries no observation.
@@ -162,7 +160,7 @@ def read_table(
         raise InputError(f"no data rows{detail}", source=source)
 
     converted = {
-        _ROW: raw.get_column(_ROW),
+        ROW_INDEX: raw.get_column(ROW_INDEX),
         "condition": _as_text(raw, condition, locate, source),
         "seed": _as_text(raw, seed, locate, source),
     }
@@ -190,12 +188,12 @@ def read_table(
     else:
         long = wide.unpivot(
             on=[f"__value__{c}" for c in value_columns],
-            index=[_ROW, *KEY_COLUMNS[:-1]],
+            index=[ROW_INDEX, *KEY_COLUMNS[:-1]],
             variable_name="metric",
             value_name="value",
         ).with_columns(pl.col("metric").str.strip_prefix("__value__"))
         # unpivot stacks column after column; restore file order.
-        long = long.sort(_ROW, maintain_order=True)
+        long = long.sort(ROW_INDEX, maintain_order=True)
 
     finite = pl.col("value").is_finite().fill_null(False)
     n_dropped = long.select((~finite).sum()).item()
@@ -222,7 +220,7 @@ def read_table(
         )
         raise InputError(
             f"duplicate row for {describe_key(first, KEY_COLUMNS)}: "
-            f"{locate.describe(first[_ROW])} and {locate.describe(second[_ROW])}{hint}",
+            f"{locate.describe(first[ROW_INDEX])} and {locate.describe(second[ROW_INDEX])}{hint}",
             source=source,
         )
 
@@ -231,6 +229,69 @@ def read_table(
     if note is not None:
         warnings.append(f"{source}: {note}")
     return RunData(frame=frame, source=source, warnings=tuple(warnings))
+
+
+@dataclasses.dataclass(frozen=True)
+class TableScan:
+    """A table file opened lazily by :func:`scan_table`: only its schema has been read.
+
+    ``lazy`` scans the whole file with the 0-based data-row index in column :data:`ROW_INDEX`;
+    ``columns`` and ``schema`` describe the file's own columns.
+    """
+
+    path: Path
+    fmt: str
+    lazy: pl.LazyFrame
+    schema: pl.Schema
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+    @property
+    def columns(self) -> list[str]:
+        return self.schema.names()
+
+    @property
+    def locator(self) -> RowLocator:
+        return RowLocator(self.path, self.fmt)
+
+    def collect(self, lazy: pl.LazyFrame) -> pl.DataFrame:
+        """Collect a query built on :attr:`lazy`; a read failure becomes an InputError."""
+        try:
+            return lazy.collect()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(
+                f"cannot read {self.fmt} file: {_first_line(exc)}", source=self.source
+            ) from exc
+
+
+def scan_table(path: str | Path, fmt: str | None = None) -> TableScan:
+    """Open a CSV/TSV (optionally gzipped), Parquet or JSON-lines file lazily.
+
+    CSV and TSV cells are all read as text (so that a bad cell can be named). ``fmt`` as in
+    :func:`read_table`. Raises InputError for a missing file, a directory, an unknown format or
+    an unreadable header.
+    """
+    path = Path(path)
+    source = str(path)
+    if not path.exists():
+        raise InputError("file not found", source=source)
+    if not path.is_file():
+        raise InputError("expected a file, got a directory", source=source)
+    fmt = _resolve_format(path, fmt)
+    lazy = _scan(path, fmt, source)
+    try:
+        schema = lazy.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
+    return TableScan(path=path, fmt=fmt, lazy=lazy.with_row_index(ROW_INDEX), schema=schema)
+
+
+def count_rows(path: str | Path, fmt: str | None = None) -> int:
+    """Number of data rows of a table file (as :func:`scan_table` reads it)."""
+    scan = scan_table(path, fmt)
+    return int(scan.collect(scan.lazy.select(pl.len())).item())
 
 
 def _resolve_format(path: Path, fmt: str | None) -> str:
@@ -330,7 +391,7 @@ def _filter_expression(filters: Mapping[str, object], schema: pl.Schema, source:
     return pl.all_horizontal(conditions)
 
 
-class _Locator:
+class RowLocator:
     """Turn a data-row index into the 1-based line of the file (computed only for errors)."""
 
     def __init__(self, path: Path, fmt: str) -> None:
@@ -360,8 +421,16 @@ class _Locator:
         return None
 
     def describe(self, row: int) -> str:
+        """``"line L"``, or ``"row N"`` (1-based) where lines do not apply (Parquet)."""
         line = self.line(row)
         return f"row {row + 1}" if line is None else f"line {line}"
+
+    def error(self, message: str, row: int, column: str, source: str) -> InputError:
+        """An InputError at the row's line, or naming the row where there are no lines."""
+        line = self.line(row)
+        if line is None:
+            return InputError(f"{message} (row {row + 1})", source=source, column=column)
+        return InputError(message, source=source, line=line, column=column)
 
     def _open(self) -> io.TextIOBase:
         if self.path.name.lower().endswith(".gz"):
@@ -369,18 +438,11 @@ class _Locator:
         return open(self.path, encoding="utf-8", newline="")
 
 
-def _raise_at(message: str, row: int, column: str, locate: _Locator, source: str) -> None:
-    line = locate.line(row)
-    if line is None:
-        raise InputError(f"{message} (row {row + 1})", source=source, column=column)
-    raise InputError(message, source=source, line=line, column=column)
-
-
 def _first_row(raw: pl.DataFrame, mask: pl.Series) -> int:
-    return int(raw.get_column(_ROW).filter(mask).first())
+    return int(raw.get_column(ROW_INDEX).filter(mask).first())
 
 
-def _as_text(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> pl.Series:
+def _as_text(raw: pl.DataFrame, column: str, locate: RowLocator, source: str) -> pl.Series:
     series = raw.get_column(column)
     dtype = series.dtype
     if dtype.is_nested() or dtype in (pl.Object, pl.Binary):
@@ -388,7 +450,7 @@ def _as_text(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> p
             f"expected text or numbers, got dtype {dtype}", source=source, column=column
         )
     if series.null_count():
-        _raise_at("missing value", _first_row(raw, series.is_null()), column, locate, source)
+        raise locate.error("missing value", _first_row(raw, series.is_null()), column, source)
     if dtype.is_float():
         integral = (series == series.round(0)).all() and series.is_finite().all()
         if integral:
@@ -396,10 +458,10 @@ def _as_text(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> p
     return series.cast(pl.Utf8).alias(column)
 
 
-def _as_step(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> pl.Series:
+def _as_step(raw: pl.DataFrame, column: str, locate: RowLocator, source: str) -> pl.Series:
     series = raw.get_column(column)
     if series.null_count():
-        _raise_at("missing step", _first_row(raw, series.is_null()), column, locate, source)
+        raise locate.error("missing step", _first_row(raw, series.is_null()), column, source)
     if series.dtype.is_integer():
         return series.cast(pl.Int64)
     if series.dtype == pl.Utf8:
@@ -411,7 +473,7 @@ def _as_step(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> p
         if bad.any():
             row = _first_row(raw, bad)
             text = series.filter(bad).first()
-            _raise_at(f"step {text!r} is not a number", row, column, locate, source)
+            raise locate.error(f"step {text!r} is not a number", row, column, source)
     elif series.dtype.is_float():
         as_float = series
     else:
@@ -423,17 +485,12 @@ def _as_step(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> p
     fractional = ~(as_float.is_finite() & (as_float == as_float.round(0)))
     if fractional.any():
         row = _first_row(raw, fractional)
-        _raise_at(
-            f"step {as_float.filter(fractional).first()!r} is not an integer",
-            row,
-            column,
-            locate,
-            source,
-        )
+        text = as_float.filter(fractional).first()
+        raise locate.error(f"step {text!r} is not an integer", row, column, source)
     return as_float.cast(pl.Int64)
 
 
-def _as_number(raw: pl.DataFrame, column: str, locate: _Locator, source: str) -> pl.Series:
+def _as_number(raw: pl.DataFrame, column: str, locate: RowLocator, source: str) -> pl.Series:
     series = raw.get_column(column)
     dtype = series.dtype
     if dtype.is_numeric() or dtype == pl.Boolean:
@@ -468,5 +525,5 @@ def _as_number(raw: pl.DataFrame, column: str, locate: _Locator, source: str) ->
     if bad.any():
         row = _first_row(raw, bad)
         text = series.filter(bad).first()
-        _raise_at(f"non-numeric value {text!r}", row, column, locate, source)
+        raise locate.error(f"non-numeric value {text!r}", row, column, source)
     return numbers

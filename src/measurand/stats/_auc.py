@@ -19,10 +19,12 @@ import warnings
 from typing import Literal
 
 import numpy as np
-from scipy.special import ndtr, ndtri, pdtr
+from scipy.special import ndtri, pdtr
 
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import DegenerateDataWarning, InputError
+from measurand.stats import _validate
+from measurand.stats._resampling import bootstrap_interval, jackknife_acceleration
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["AUCResult", "DegenerateDataWarning", "auc"]
@@ -84,18 +86,11 @@ class AUCResult(Result):
 
 @dataclasses.dataclass(frozen=True)
 class _TieGroups:
-    """Scores sorted once and collapsed to distinct values (ascending).
-
-    ``pos_counts[g]`` / ``neg_counts[g]`` count the positives / negatives whose score is the
-    g-th smallest distinct value. ``order`` sorts the observations, ``group_starts`` are the
-    sorted positions where each group begins, ``is_pos`` is the label in input order.
-    """
+    """Scores collapsed to their distinct values (ascending): ``pos_counts[g]`` /
+    ``neg_counts[g]`` count the positives / negatives whose score is the g-th smallest value."""
 
     pos_counts: np.ndarray
     neg_counts: np.ndarray
-    order: np.ndarray
-    group_starts: np.ndarray
-    is_pos: np.ndarray
 
     @property
     def n_groups(self) -> int:
@@ -111,36 +106,12 @@ class _TieGroups:
 
 
 def _tie_groups(score: np.ndarray, is_pos: np.ndarray) -> _TieGroups:
-    order = np.argsort(score, kind="stable")
-    sorted_score = score[order]
-    starts_group = np.empty(score.size, dtype=bool)
-    starts_group[:1] = True
-    np.not_equal(sorted_score[1:], sorted_score[:-1], out=starts_group[1:])
-    group_starts = np.flatnonzero(starts_group)
-    group_of_sorted = np.cumsum(starts_group) - 1
-    n_groups = group_starts.size
-    sorted_is_pos = is_pos[order]
-    pos_counts = np.bincount(group_of_sorted[sorted_is_pos], minlength=n_groups)
-    neg_counts = np.bincount(group_of_sorted[~sorted_is_pos], minlength=n_groups)
+    _, group = np.unique(score, return_inverse=True)
+    n_groups = int(group.max()) + 1 if group.size else 0
     return _TieGroups(
-        pos_counts=pos_counts.astype(np.int64),
-        neg_counts=neg_counts.astype(np.int64),
-        order=order,
-        group_starts=group_starts,
-        is_pos=is_pos,
+        pos_counts=np.bincount(group[is_pos], minlength=n_groups).astype(np.int64),
+        neg_counts=np.bincount(group[~is_pos], minlength=n_groups).astype(np.int64),
     )
-
-
-def _group_weights(groups: _TieGroups, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sum observation weights ``(batch, n)`` (input order) into positive and negative weights
-    per tie group, each ``(batch, n_groups)``."""
-    weights = np.atleast_2d(weights)
-    sorted_weights = weights[:, groups.order]
-    sorted_is_pos = groups.is_pos[groups.order]
-    zero = np.zeros((), dtype=sorted_weights.dtype)
-    pos = np.add.reduceat(np.where(sorted_is_pos, sorted_weights, zero), groups.group_starts, 1)
-    neg = np.add.reduceat(np.where(sorted_is_pos, zero, sorted_weights), groups.group_starts, 1)
-    return pos, neg
 
 
 def _weighted_auc(pos_weights: np.ndarray, neg_weights: np.ndarray) -> np.ndarray:
@@ -192,38 +163,20 @@ def _jackknife_acceleration(groups: _TieGroups, statistic: float, stratified: bo
 
     Dropping a positive with placement ``v10`` leaves ``(n_pos * AUC - v10) / (n_pos - 1)``;
     dropping a negative with placement ``v01`` leaves ``(n_neg * AUC - v01) / (n_neg - 1)``.
-    The acceleration is scipy.stats.bootstrap's (Efron & Tibshirani 1993, eq. 14.15, extended
-    to several independently resampled samples): with ``U = (n_j - 1)(mean_j - theta_ji)``,
-    ``a = sum_j sum_i U^3 / n_j^3 / (6 (sum_j sum_i U^2 / n_j^2)^(3/2))``. Unstratified
-    resampling is one sample of all observations, stratified resampling two (the classes).
+    These go into scipy.stats.bootstrap's acceleration (:func:`jackknife_acceleration`), with
+    one resampled sample of all observations (unstratified) or two, the classes (stratified).
     A class of one observation has no leave-one-out value and is left out; zero spread gives 0.
     """
     v10, v01 = _placements(groups)
     n_pos, n_neg = groups.n_pos, groups.n_neg
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    samples = []
     if n_pos > 1:
-        pieces.append(((n_pos * statistic - v10) / (n_pos - 1), groups.pos_counts))
+        samples.append(np.repeat((n_pos * statistic - v10) / (n_pos - 1), groups.pos_counts))
     if n_neg > 1:
-        pieces.append(((n_neg * statistic - v01) / (n_neg - 1), groups.neg_counts))
-    if not pieces:
+        samples.append(np.repeat((n_neg * statistic - v01) / (n_neg - 1), groups.neg_counts))
+    if not samples:
         return 0.0
-    if not stratified:
-        pieces = [
-            (
-                np.concatenate([values for values, _ in pieces]),
-                np.concatenate([counts for _, counts in pieces]),
-            )
-        ]
-    numerator = 0.0
-    denominator = 0.0
-    for values, counts in pieces:
-        n = float(counts.sum())
-        u = (n - 1) * (float(counts @ values) / n - values)
-        numerator += float(counts @ u**3) / n**3
-        denominator += float(counts @ u**2) / n**2
-    if denominator <= 0:
-        return 0.0
-    return numerator / (6 * denominator**1.5)
+    return jackknife_acceleration(samples if stratified else [np.concatenate(samples)])
 
 
 class _CellCountSampler:
@@ -380,32 +333,22 @@ def _bootstrap_interval(
     confidence_level: float,
     acceleration: float,
 ) -> ConfidenceInterval:
-    """Percentile, basic or BCa interval from the valid bootstrap AUCs (as in
-    scipy.stats.bootstrap: linear-interpolated quantiles; BCa's bias correction uses the
-    mid-rank share of resamples below the estimate, ``z0 = Phi^-1((#< + #<=) / 2B)``)."""
-    tail = (1 - confidence_level) / 2
-    if method == "percentile":
-        low, high = np.quantile(distribution, [tail, 1 - tail])
-    elif method == "basic":
-        q_low, q_high = np.quantile(distribution, [tail, 1 - tail])
-        low, high = 2 * statistic - q_high, 2 * statistic - q_low
-    else:
-        below = np.count_nonzero(distribution < statistic)
-        at_or_below = np.count_nonzero(distribution <= statistic)
-        z0 = float(ndtri((below + at_or_below) / (2 * distribution.size)))
-        if not math.isfinite(z0):
-            warnings.warn(
-                "BCa interval undefined: every bootstrap AUC lies on one side of the estimate; "
-                "the interval is NaN (use method='percentile').",
-                DegenerateDataWarning,
-                stacklevel=3,
-            )
-            return ConfidenceInterval(math.nan, math.nan)
-        z = ndtri(np.array([tail, 1 - tail]))
-        shifted = z0 + z
-        probabilities = ndtr(z0 + shifted / (1 - acceleration * shifted))
-        low, high = np.quantile(distribution, probabilities)
-    return ConfidenceInterval(float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0)))
+    """Percentile, basic or BCa interval from the valid bootstrap AUCs, clipped to [0, 1]
+    (:func:`measurand.stats._resampling.bootstrap_interval`, scipy.stats.bootstrap's
+    conventions)."""
+    interval = bootstrap_interval(
+        distribution, statistic, method, (1 - confidence_level) / 2, acceleration
+    )
+    if interval is None:
+        warnings.warn(
+            "BCa interval undefined: every bootstrap AUC lies on one side of the estimate; "
+            "the interval is NaN (use method='percentile').",
+            DegenerateDataWarning,
+            stacklevel=4,
+        )
+        return ConfidenceInterval(math.nan, math.nan)
+    low, high = np.clip(interval, 0.0, 1.0)
+    return ConfidenceInterval(float(low), float(high))
 
 
 def _as_score(score: object) -> np.ndarray:
@@ -448,32 +391,75 @@ def _as_positive_mask(label: object, n: int) -> np.ndarray:
 
 
 def _check_options(
-    ci: str | None,
+    ci: str | None, method: str, n_resamples: int, confidence_level: float
+) -> tuple[str, int, float]:
+    """Validate the options that ``ci`` uses; return ``method``, ``n_resamples`` and
+    ``confidence_level`` in canonical form."""
+    if ci is not None and ci not in _CI_METHODS:
+        raise InputError(f"ci must be None, 'delong' or 'bootstrap', got {ci!r}")
+    method = _validate.choice(method, "method", _BOOTSTRAP_METHODS)
+    if ci == "bootstrap":
+        n_resamples = _validate.positive_int(n_resamples, "n_resamples")
+    if ci is not None:
+        confidence_level = _validate.confidence_level(confidence_level)
+    return method, n_resamples, confidence_level
+
+
+def _delong_interval(
+    groups: _TieGroups, statistic: float, confidence_level: float
+) -> tuple[ConfidenceInterval, float]:
+    """``AUC ± z SE`` clipped to [0, 1], with DeLong's SE; NaN (warned) below 2 per class."""
+    if groups.n_pos < 2 or groups.n_neg < 2:
+        warnings.warn(
+            f"DeLong standard error undefined with {groups.n_pos} positive and {groups.n_neg} "
+            "negative observation(s) (needs 2 per class); the interval is NaN.",
+            DegenerateDataWarning,
+            stacklevel=3,
+        )
+        return ConfidenceInterval(math.nan, math.nan), math.nan
+    standard_error = _delong_standard_error(groups, statistic)
+    half_width = float(ndtri(0.5 + confidence_level / 2)) * standard_error
+    interval = ConfidenceInterval(
+        max(0.0, statistic - half_width), min(1.0, statistic + half_width)
+    )
+    return interval, standard_error
+
+
+def _bootstrap_ci(
+    groups: _TieGroups,
+    statistic: float,
     method: str,
     n_resamples: int,
     confidence_level: float,
-) -> None:
-    if ci is not None and ci not in _CI_METHODS:
-        raise InputError(f"ci must be None, 'delong' or 'bootstrap', got {ci!r}", source="ci")
-    if method not in _BOOTSTRAP_METHODS:
-        raise InputError(
-            f"method must be 'percentile', 'bca' or 'basic', got {method!r}", source="method"
+    stratified: bool,
+    seed: SeedLike,
+) -> tuple[ConfidenceInterval, float, int]:
+    """Bootstrap interval, SD of the valid bootstrap AUCs, and the number of resamples dropped
+    for missing a class (warned)."""
+    distribution = _bootstrap_distribution(groups, n_resamples, as_generator(seed), stratified)
+    valid = distribution[~np.isnan(distribution)]
+    n_invalid = n_resamples - valid.size
+    if valid.size == 0:
+        warnings.warn(
+            f"all {n_resamples} bootstrap resamples lacked a class; the interval is NaN "
+            "(use stratified=True).",
+            DegenerateDataWarning,
+            stacklevel=3,
         )
-    if ci == "bootstrap" and (
-        isinstance(n_resamples, bool | np.bool_)
-        or not isinstance(n_resamples, int | np.integer)
-        or n_resamples < 1
-    ):
-        raise InputError(
-            f"n_resamples must be a positive integer, got {n_resamples!r}", source="n_resamples"
+        return ConfidenceInterval(math.nan, math.nan), math.nan, n_invalid
+    if n_invalid:
+        warnings.warn(
+            f"{n_invalid} of {n_resamples} bootstrap resamples lacked a class and were dropped; "
+            "the interval conditions on both classes being drawn (stratified=True avoids this).",
+            DegenerateDataWarning,
+            stacklevel=3,
         )
-    if ci is not None and not (
-        isinstance(confidence_level, int | float | np.number) and 0 < float(confidence_level) < 1
-    ):
-        raise InputError(
-            f"confidence_level must lie strictly between 0 and 1, got {confidence_level!r}",
-            source="confidence_level",
-        )
+    acceleration = (
+        _jackknife_acceleration(groups, statistic, stratified) if method == "bca" else 0.0
+    )
+    interval = _bootstrap_interval(valid, statistic, method, confidence_level, acceleration)
+    standard_error = float(np.std(valid, ddof=1)) if valid.size > 1 else math.nan
+    return interval, standard_error, n_invalid
 
 
 def auc(
@@ -528,25 +514,19 @@ def auc(
         Non-1-D or non-numeric input, NaN/inf scores, length mismatch, labels other than
         bool/0/1, or invalid options.
     """
-    _check_options(ci, method, n_resamples, confidence_level)
+    method, n_resamples, confidence_level = _check_options(
+        ci, method, n_resamples, confidence_level
+    )
     score_values = _as_score(score)
     is_pos = _as_positive_mask(label, score_values.size)
     groups = _tie_groups(score_values, is_pos)
     n_pos, n_neg = groups.n_pos, groups.n_neg
-    n_tied_pairs = int(groups.pos_counts @ groups.neg_counts)
     bootstrap = ci == "bootstrap"
-    common = {
-        "n_pos": n_pos,
-        "n_neg": n_neg,
-        "n_tied_pairs": n_tied_pairs,
-        "ci_method": ci,
-        "bootstrap_method": method if bootstrap else None,
-        "stratified": bool(stratified) if bootstrap else False,
-        "n_resamples": int(n_resamples) if bootstrap else None,
-        "confidence_level": float(confidence_level) if ci is not None else None,
-    }
-    nan_interval = ConfidenceInterval(math.nan, math.nan) if ci is not None else None
+    stratified = bool(stratified) if bootstrap else False
 
+    interval: ConfidenceInterval | None = None
+    standard_error: float | None = None
+    n_invalid: int | None = None
     if n_pos == 0 or n_neg == 0:
         warnings.warn(
             f"AUC undefined: {n_pos} positive and {n_neg} negative observation(s); "
@@ -554,87 +534,30 @@ def auc(
             DegenerateDataWarning,
             stacklevel=2,
         )
-        return AUCResult(
-            statistic=math.nan,
-            confidence_interval=nan_interval,
-            standard_error=math.nan if ci is not None else None,
-            n_invalid=int(n_resamples) if bootstrap else None,
-            **common,
-        )
-
-    statistic = float(_weighted_auc(groups.pos_counts, groups.neg_counts))
-
-    if ci is None:
-        return AUCResult(
-            statistic=statistic,
-            confidence_interval=None,
-            standard_error=None,
-            n_invalid=None,
-            **common,
-        )
-
-    if ci == "delong":
-        if n_pos < 2 or n_neg < 2:
-            warnings.warn(
-                f"DeLong standard error undefined with {n_pos} positive and {n_neg} negative "
-                "observation(s) (needs 2 per class); the interval is NaN.",
-                DegenerateDataWarning,
-                stacklevel=2,
+        statistic = math.nan
+        if ci is not None:
+            interval, standard_error = ConfidenceInterval(math.nan, math.nan), math.nan
+        if bootstrap:
+            n_invalid = n_resamples
+    else:
+        statistic = float(_weighted_auc(groups.pos_counts, groups.neg_counts))
+        if ci == "delong":
+            interval, standard_error = _delong_interval(groups, statistic, confidence_level)
+        elif bootstrap:
+            interval, standard_error, n_invalid = _bootstrap_ci(
+                groups, statistic, method, n_resamples, confidence_level, stratified, seed
             )
-            return AUCResult(
-                statistic=statistic,
-                confidence_interval=nan_interval,
-                standard_error=math.nan,
-                n_invalid=None,
-                **common,
-            )
-        standard_error = _delong_standard_error(groups, statistic)
-        half_width = float(ndtri(0.5 + confidence_level / 2)) * standard_error
-        interval = ConfidenceInterval(
-            max(0.0, statistic - half_width), min(1.0, statistic + half_width)
-        )
-        return AUCResult(
-            statistic=statistic,
-            confidence_interval=interval,
-            standard_error=standard_error,
-            n_invalid=None,
-            **common,
-        )
-
-    rng = as_generator(seed)
-    distribution = _bootstrap_distribution(groups, int(n_resamples), rng, bool(stratified))
-    valid = distribution[~np.isnan(distribution)]
-    n_invalid = int(n_resamples) - valid.size
-    if valid.size == 0:
-        warnings.warn(
-            f"all {n_resamples} bootstrap resamples lacked a class; the interval is NaN "
-            "(use stratified=True).",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
-        return AUCResult(
-            statistic=statistic,
-            confidence_interval=nan_interval,
-            standard_error=math.nan,
-            n_invalid=n_invalid,
-            **common,
-        )
-    if n_invalid:
-        warnings.warn(
-            f"{n_invalid} of {n_resamples} bootstrap resamples lacked a class and were dropped; "
-            "the interval conditions on both classes being drawn (stratified=True avoids this).",
-            DegenerateDataWarning,
-            stacklevel=2,
-        )
-    acceleration = (
-        _jackknife_acceleration(groups, statistic, bool(stratified)) if method == "bca" else 0.0
-    )
-    interval = _bootstrap_interval(valid, statistic, method, confidence_level, acceleration)
-    standard_error = float(np.std(valid, ddof=1)) if valid.size > 1 else math.nan
     return AUCResult(
         statistic=statistic,
         confidence_interval=interval,
         standard_error=standard_error,
+        n_pos=n_pos,
+        n_neg=n_neg,
+        n_tied_pairs=int(groups.pos_counts @ groups.neg_counts),
+        ci_method=ci,
+        bootstrap_method=method if bootstrap else None,
+        stratified=stratified,
+        n_resamples=n_resamples if bootstrap else None,
         n_invalid=n_invalid,
-        **common,
+        confidence_level=confidence_level if ci is not None else None,
     )

@@ -22,6 +22,7 @@ from scipy import optimize, special, stats
 
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import InputError, NoSolutionError
+from measurand.stats import _validate
 
 __all__ = ["EffectSizeResult", "cohens_d", "cohens_dz", "hedges_g"]
 
@@ -66,36 +67,27 @@ def _sample(values: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def _confidence_level(confidence_level: object) -> float:
-    try:
-        level = float(confidence_level)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(
-            f"confidence_level must be a number in (0, 1), got {confidence_level!r}"
-        ) from None
-    if not 0.0 < level < 1.0:
-        raise InputError(f"confidence_level must be in (0, 1), got {confidence_level!r}")
-    return level
-
-
 # ---------------------------------------------------------------------------------------------
 # Noncentral t inversion
 # ---------------------------------------------------------------------------------------------
 
 
-def _nct_cdf(t_value: float, df: float, ncp: float) -> float:
-    """``nct.cdf`` guarded against the NaN scipy returns deep in a tail (seen for df = 1).
+def nct_tail(x: float, df: float, ncp: float, *, upper: bool) -> float:
+    """``P(T > x)`` (``upper``) or ``P(T <= x)`` for noncentral t, guarded against the NaN scipy
+    returns deep in a tail (seen for df = 1).
 
-    There the probability is negligible next to any confidence level, so the complement or,
-    failing that, the side of the tail is accurate enough for root finding.
+    There the complement is usually finite; if neither is, the probability is a point mass on
+    the side of ``ncp`` (the tail is many standard deviations away), which is accurate enough
+    for root finding and power.
     """
-    probability = float(stats.nct.cdf(t_value, df, ncp))
+    tail, complement = (stats.nct.sf, stats.nct.cdf) if upper else (stats.nct.cdf, stats.nct.sf)
+    probability = float(tail(x, df, ncp))
     if math.isfinite(probability):
         return probability
-    complement = float(stats.nct.sf(t_value, df, ncp))
-    if math.isfinite(complement):
-        return 1.0 - complement
-    return 0.0 if ncp > t_value else 1.0  # pragma: no cover - both tails failed
+    other = float(complement(x, df, ncp))
+    if math.isfinite(other):
+        return 1.0 - other
+    return 1.0 if (ncp > x) == upper else 0.0
 
 
 def _ncp_for_cdf(t_observed: float, df: float, probability: float) -> float:
@@ -106,7 +98,7 @@ def _ncp_for_cdf(t_observed: float, df: float, probability: float) -> float:
     """
 
     def excess(ncp: float) -> float:
-        return _nct_cdf(t_observed, df, ncp) - probability
+        return nct_tail(t_observed, df, ncp, upper=False) - probability
 
     step = 2.0 + 0.1 * abs(t_observed)
     low, high = t_observed - step, t_observed + step
@@ -149,7 +141,7 @@ def _two_group(
 ) -> tuple[float, ConfidenceInterval, int, int, int, float]:
     x_array = _sample(x, "x")
     y_array = _sample(y, "y")
-    level = _confidence_level(confidence_level)
+    level = _validate.confidence_level(confidence_level)
     n1, n2 = x_array.size, y_array.size
     df = n1 + n2 - 2
     pooled_variance = ((n1 - 1) * np.var(x_array, ddof=1) + (n2 - 1) * np.var(y_array, ddof=1)) / df
@@ -233,7 +225,7 @@ def cohens_dz(
                 f"len(y)={y_array.size}"
             )
         differences = x_array - y_array
-    level = _confidence_level(confidence_level)
+    level = _validate.confidence_level(confidence_level)
     n = differences.size
     spread = float(np.std(differences, ddof=1))
     magnitude = max(float(np.max(np.abs(differences))), 1e-300)

@@ -24,12 +24,13 @@ from scipy import optimize, special, stats
 
 from measurand._result import Result
 from measurand.errors import InputError, NoSolutionError
+from measurand.stats import _validate
+from measurand.stats._effect import nct_tail
 
 __all__ = ["PowerResult", "power_proportions", "power_t_test"]
 
 Alternative = Literal["two-sided", "less", "greater"]
 TTestKind = Literal["two-sample", "paired", "one-sample"]
-_ALTERNATIVES = ("two-sided", "less", "greater")
 _T_KINDS = ("two-sample", "paired", "one-sample")
 
 # Smallest n the t-test solver considers: below it the variance has no degrees of freedom
@@ -70,31 +71,6 @@ class PowerResult(Result):
 # ---------------------------------------------------------------------------------------------
 
 
-def _finite(value: object, name: str) -> float:
-    if isinstance(value, bool | np.bool_):
-        raise InputError(f"{name} must be a number, got the boolean {value!r}")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise InputError(f"{name} must be finite, got {value!r}")
-    return number
-
-
-def _open_unit(value: object, name: str) -> float:
-    number = _finite(value, name)
-    if not 0.0 < number < 1.0:
-        raise InputError(f"{name} must be strictly between 0 and 1, got {value!r}")
-    return number
-
-
-def _check_alternative(alternative: str) -> str:
-    if alternative not in _ALTERNATIVES:
-        raise InputError(f"alternative must be one of {_ALTERNATIVES}, got {alternative!r}")
-    return alternative
-
-
 def _exactly_one_missing(**values: object) -> str:
     missing = [name for name, value in values.items() if value is None]
     if len(missing) != 1:
@@ -107,7 +83,7 @@ def _exactly_one_missing(**values: object) -> str:
 
 
 def _target_power(power: object, alpha: float) -> float:
-    target = _open_unit(power, "power")
+    target = _validate.open_unit(power, "power")
     if target <= alpha:
         raise NoSolutionError(
             f"requested power {target} does not exceed alpha {alpha}: a test has power alpha "
@@ -137,21 +113,6 @@ def _solve_increasing(
 # ---------------------------------------------------------------------------------------------
 
 
-def _nct_sf(x: float, df: float, ncp: float) -> float:
-    """``P(T > x)`` for noncentral t, guarded against the NaN scipy returns far in a tail.
-
-    There the complement is usually finite; if neither is, the probability is a point mass on
-    the side of ``ncp`` (the tail is many standard deviations away).
-    """
-    upper = float(stats.nct.sf(x, df, ncp))
-    if math.isfinite(upper):
-        return upper
-    lower = float(stats.nct.cdf(x, df, ncp))
-    if math.isfinite(lower):
-        return 1.0 - lower
-    return 1.0 if ncp > x else 0.0
-
-
 def _t_degrees_of_freedom(n: float, kind: str) -> float:
     return (n - 1.0) * (2.0 if kind == "two-sample" else 1.0)
 
@@ -165,15 +126,15 @@ def _t_power(
     if alternative == "two-sided":
         critical = float(stats.t.isf(alpha / 2.0, df))
         ncp = abs(ncp)
-        power = _nct_sf(critical, df, ncp)
+        power = nct_tail(critical, df, ncp, upper=True)
         if strict:
             # P(T < -c | ncp) = P(T > c | -ncp) by the reflection T -> -T.
-            power += _nct_sf(critical, df, -ncp)
+            power += nct_tail(critical, df, -ncp, upper=True)
         return min(1.0, power)
     critical = float(stats.t.isf(alpha, df))
     if alternative == "less":
         ncp = -ncp
-    return _nct_sf(critical, df, ncp)
+    return nct_tail(critical, df, ncp, upper=True)
 
 
 def power_t_test(
@@ -214,10 +175,9 @@ def power_t_test(
     ``n``, or a power not reached by ``n = 1e10``.
     """
     solved_for = _exactly_one_missing(effect_size=effect_size, n=n, power=power)
-    alpha_value = _open_unit(alpha, "alpha")
-    alternative = _check_alternative(alternative)
-    if kind not in _T_KINDS:
-        raise InputError(f"kind must be one of {_T_KINDS}, got {kind!r}")
+    alpha_value = _validate.open_unit(alpha, "alpha")
+    alternative = _validate.alternative(alternative)
+    kind = _validate.choice(kind, "kind", _T_KINDS)
     strict = bool(strict)
 
     def power_at(effect: float, size: float) -> float:
@@ -225,7 +185,7 @@ def power_t_test(
 
     n_ceil: int | None = None
     if solved_for == "power":
-        effect = _finite(effect_size, "effect_size")
+        effect = _validate.finite(effect_size, "effect_size")
         size = _t_sample_size(n, kind)
         result_power = power_at(effect, size)
     elif solved_for == "effect_size":
@@ -240,7 +200,7 @@ def power_t_test(
         effect = sign * magnitude
         result_power = target
     else:
-        effect = _finite(effect_size, "effect_size")
+        effect = _validate.finite(effect_size, "effect_size")
         target = _target_power(power, alpha_value)
         if effect == 0.0:
             raise NoSolutionError(
@@ -284,7 +244,7 @@ def power_t_test(
 
 
 def _t_sample_size(n: object, kind: str) -> float:
-    size = _finite(n, "n")
+    size = _validate.finite(n, "n")
     # Below one degree of freedom the t distribution has no mean and scipy's noncentral t is
     # unreliable; such an n is no real design either.
     if _t_degrees_of_freedom(size, kind) < 1.0:
@@ -380,9 +340,9 @@ def power_proportions(
     ``strict=True``).
     """
     solved_for = _exactly_one_missing(p2=p2, n=n, power=power)
-    first = _open_unit(p1, "p1")
-    alpha_value = _open_unit(alpha, "alpha")
-    alternative = _check_alternative(alternative)
+    first = _validate.open_unit(p1, "p1")
+    alpha_value = _validate.open_unit(alpha, "alpha")
+    alternative = _validate.alternative(alternative)
     pooled, strict = bool(pooled), bool(strict)
 
     def power_at(second: float, size: float) -> float:
@@ -392,7 +352,7 @@ def power_proportions(
 
     n_ceil: int | None = None
     if solved_for == "power":
-        second = _open_unit(p2, "p2")
+        second = _validate.open_unit(p2, "p2")
         size = _proportion_sample_size(n)
         result_power = power_at(second, size)
     elif solved_for == "p2":
@@ -406,7 +366,7 @@ def power_proportions(
         )
         result_power = target
     else:
-        second = _open_unit(p2, "p2")
+        second = _validate.open_unit(p2, "p2")
         target = _target_power(power, alpha_value)
         difference = second - first
         if difference == 0.0:
@@ -442,7 +402,7 @@ def power_proportions(
 
 
 def _proportion_sample_size(n: object) -> float:
-    size = _finite(n, "n")
+    size = _validate.finite(n, "n")
     if size <= 0.0:
         raise NoSolutionError(f"n must be positive, got {size}")
     return size

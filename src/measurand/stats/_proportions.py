@@ -26,9 +26,9 @@ from scipy import optimize, special, stats
 
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import InputError, NoSolutionError
+from measurand.stats import _validate
 
 Alternative = Literal["two-sided", "less", "greater"]
-_ALTERNATIVES = ("two-sided", "less", "greater")
 
 __all__ = [
     "FisherResult",
@@ -141,24 +141,6 @@ def _trials(k: object, n: object, k_name: str = "k", n_name: str = "n") -> tuple
     return k_int, n_int
 
 
-def _confidence_level(confidence_level: object) -> float:
-    try:
-        level = float(confidence_level)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(
-            f"confidence_level must be a number in (0, 1), got {confidence_level!r}"
-        ) from None
-    if not 0.0 < level < 1.0:
-        raise InputError(f"confidence_level must be in (0, 1), got {confidence_level!r}")
-    return level
-
-
-def _alternative(alternative: str) -> str:
-    if alternative not in _ALTERNATIVES:
-        raise InputError(f"alternative must be one of {_ALTERNATIVES}, got {alternative!r}")
-    return alternative
-
-
 def _table_2x2(table: object, name: str = "table") -> tuple[int, int, int, int]:
     try:
         array = np.asarray(table, dtype=object)
@@ -197,8 +179,8 @@ def clopper_pearson(
     ``proportion_confint(k, n, method="beta")``.
     """
     k, n = _trials(k, n)
-    level = _confidence_level(confidence_level)
-    alternative = _alternative(alternative)
+    level = _validate.confidence_level(confidence_level)
+    alternative = _validate.alternative(alternative)
     alpha = 1.0 - level
     tail = alpha / 2.0 if alternative == "two-sided" else alpha
     low = 0.0
@@ -229,7 +211,7 @@ def zero_event_upper_bound(n: int, *, confidence_level: float = 0.95) -> Proport
     n_int = _count(n, "n")
     if n_int == 0:
         raise InputError("n must be at least 1 (a bound from zero trials is undefined)")
-    level = _confidence_level(confidence_level)
+    level = _validate.confidence_level(confidence_level)
     # -expm1(log(alpha)/n) keeps full precision when the bound is tiny (large n).
     high = float(-math.expm1(math.log1p(-level) / n_int))
     return ProportionResult(
@@ -287,7 +269,7 @@ def wilson(
     ``method="wilson"`` / ``"wilsoncc"``.
     """
     k, n = _trials(k, n)
-    level = _confidence_level(confidence_level)
+    level = _validate.confidence_level(confidence_level)
     z = float(special.ndtri(0.5 + 0.5 * level))
     low, high = _wilson_bounds(k, n, z, bool(correction))
     return ProportionResult(
@@ -315,7 +297,7 @@ def newcombe_difference(
     """
     k1, n1 = _trials(k1, n1, "k1", "n1")
     k2, n2 = _trials(k2, n2, "k2", "n2")
-    level = _confidence_level(confidence_level)
+    level = _validate.confidence_level(confidence_level)
     z = float(special.ndtri(0.5 + 0.5 * level))
     p1, p2 = k1 / n1, k2 / n2
     low1, high1 = _wilson_bounds(k1, n1, z, False)
@@ -455,8 +437,8 @@ def fisher_exact(
     6.4083, 95% interval (0.2117, 626.24).
     """
     a, b, c, d = _table_2x2(table)
-    alternative = _alternative(alternative)
-    level = _confidence_level(confidence_level)
+    alternative = _validate.alternative(alternative)
+    level = _validate.confidence_level(confidence_level)
 
     if b * c > 0:
         sample_odds_ratio = (a * d) / (b * c)

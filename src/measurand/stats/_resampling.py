@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain, combinations, islice
@@ -30,6 +29,7 @@ from scipy.special import ndtr, ndtri
 
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import DegenerateDataWarning, InputError
+from measurand.stats import _validate
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["BootstrapResult", "PermutationResult", "bootstrap", "permutation_test"]
@@ -40,7 +40,6 @@ _CHUNK_BYTES = 50_000_000
 _BYTES_PER_CELL = 3 * 8
 
 _BOOTSTRAP_METHODS = ("percentile", "basic", "bca")
-_ALTERNATIVES = ("two-sided", "less", "greater")
 
 Statistic = Callable[..., Any]
 
@@ -81,25 +80,7 @@ class PermutationResult(Result):
 
 
 # --------------------------------------------------------------------------------------------
-# argument checks shared by both procedures
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise InputError(f"{name} must be one of {list(choices)}, got {value!r}", source=name)
-    return value.lower()
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool):
-        raise InputError(f"{name} must be a positive integer, got {value!r}", source=name)
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise InputError(f"{name} must be a positive integer, got {value!r}", source=name) from None
-    if number < 1:
-        raise InputError(f"{name} must be >= 1, got {number}", source=name)
-    return number
+# inputs shared by both procedures
 
 
 def _as_sample(values: Any, name: str) -> np.ndarray:
@@ -169,10 +150,17 @@ class _DrawPlan:
     one block per sample. Every resample keeps each stratum's size (and original layout).
     """
 
-    order: np.ndarray
+    order: np.ndarray | None  # None without strata: ``order[start[j] + u]`` is then ``u``
     start: np.ndarray
     size: np.ndarray
     bounds: list[tuple[int, int]]  # column range of each resampled sample
+
+    def draw(self, rng: np.random.Generator, rows: int) -> np.ndarray:
+        """Row indices (local to each sample) of ``rows`` resamples, shape ``(rows, columns)``."""
+        # A scalar bound draws the same numbers as an array of equal bounds, several times faster.
+        equal = self.size.min() == self.size.max()
+        offsets = rng.integers(0, self.size[0] if equal else self.size, (rows, self.size.size))
+        return offsets if self.order is None else self.order[self.start + offsets]
 
 
 def _stratum_blocks(n: int, strata: Any, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -231,7 +219,7 @@ def _draw_plan(lengths: Sequence[int], strata: Sequence[Any]) -> _DrawPlan:
         bounds.append((offset, offset + n))
         offset += n
     return _DrawPlan(
-        order=np.concatenate(orders),
+        order=None if all(labels is None for labels in strata) else np.concatenate(orders),
         start=np.concatenate(starts),
         size=np.concatenate(sizes),
         bounds=bounds,
@@ -255,8 +243,7 @@ def _bootstrap_distribution(
     distribution = np.empty(n_resamples)
     for first in range(0, n_resamples, batch):
         rows = min(batch, n_resamples - first)
-        offsets = rng.integers(0, plan.size, size=(rows, plan.size.size))
-        indices = plan.order[plan.start + offsets]
+        indices = plan.draw(rng, rows)
         if paired:
             resampled = [sample[indices] for sample in samples]
         else:
@@ -305,7 +292,7 @@ def _jackknife_values(
     return values
 
 
-def _acceleration(jackknife: list[np.ndarray]) -> float:
+def jackknife_acceleration(jackknife: Sequence[np.ndarray]) -> float:
     """BCa acceleration (Efron & Tibshirani eq. 14.15, summed over samples as in SciPy).
 
     With ``U_i = (n-1)(mean(theta_(.)) - theta_(i))``:
@@ -342,6 +329,27 @@ def _bca_levels(
         shifted = z0 + z
         levels.append(float(ndtr(z0 + shifted / (1 - acceleration * shifted))))
     return levels[0], levels[1]
+
+
+def bootstrap_interval(
+    distribution: np.ndarray, theta_hat: float, method: str, alpha: float, acceleration: float
+) -> tuple[float, float] | None:
+    """``(low, high)`` from the valid bootstrap values, as ``scipy.stats.bootstrap``.
+
+    Quantiles (linear interpolation) at ``(alpha, 1 - alpha)``, at the BCa-adjusted levels for
+    ``"bca"``, reflected about ``theta_hat`` for ``"basic"``. ``None`` when the BCa levels are
+    undefined (every value on one side of ``theta_hat``, or a NaN acceleration).
+    """
+    if method == "bca":
+        levels = _bca_levels(distribution, theta_hat, acceleration, alpha)
+        if not all(math.isfinite(level) for level in levels):
+            return None
+    else:
+        levels = (alpha, 1 - alpha)
+    low, high = (float(q) for q in np.quantile(distribution, levels))
+    if method == "basic":
+        low, high = 2 * theta_hat - high, 2 * theta_hat - low
+    return low, high
 
 
 def bootstrap(
@@ -402,17 +410,12 @@ def bootstrap(
     samples = _as_samples(data)
     if not callable(statistic):
         raise InputError("statistic must be a callable", source="statistic")
-    n_resamples = _check_positive_int("n_resamples", n_resamples)
-    method = _check_choice("method", method, _BOOTSTRAP_METHODS)
-    alternative = _check_choice("alternative", alternative, _ALTERNATIVES)
-    confidence_level = float(confidence_level)
-    if not 0.0 < confidence_level < 1.0:
-        raise InputError(
-            f"confidence_level must lie strictly between 0 and 1, got {confidence_level}",
-            source="confidence_level",
-        )
+    n_resamples = _validate.positive_int(n_resamples, "n_resamples")
+    method = _validate.choice(method, "method", _BOOTSTRAP_METHODS)
+    alternative = _validate.alternative(alternative)
+    confidence_level = _validate.confidence_level(confidence_level)
     if batch is not None:
-        batch = _check_positive_int("batch", batch)
+        batch = _validate.positive_int(batch, "batch")
     paired = bool(paired)
     if paired and len({sample.size for sample in samples}) > 1:
         raise InputError(
@@ -449,14 +452,13 @@ def bootstrap(
             stacklevel=2,
         )
     else:
-        if method == "bca":
-            acceleration = _acceleration(_jackknife_values(samples, statistic, paired))
-            levels = _bca_levels(valid, theta_hat, acceleration, alpha)
-        else:
-            levels = (alpha, 1 - alpha)
-        if all(math.isfinite(level) for level in levels):
-            low, high = (float(q) for q in np.quantile(valid, levels))
-        else:
+        acceleration = (
+            jackknife_acceleration(_jackknife_values(samples, statistic, paired))
+            if method == "bca"
+            else 0.0
+        )
+        interval = bootstrap_interval(valid, theta_hat, method, alpha, acceleration)
+        if interval is None:
             warnings.warn(
                 "the BCa confidence interval cannot be computed (NaN bias correction or "
                 "acceleration: degenerate data or a statistic that is NaN on jackknife samples); "
@@ -464,8 +466,8 @@ def bootstrap(
                 DegenerateDataWarning,
                 stacklevel=2,
             )
-        if method == "basic":
-            low, high = 2 * theta_hat - high, 2 * theta_hat - low
+        else:
+            low, high = interval
     if alternative == "less":
         low = -math.inf
     elif alternative == "greater":
@@ -587,8 +589,8 @@ def permutation_test(
             f"paired=True needs x and y of equal length, got {x.size} and {y.size}",
             source="paired",
         )
-    n_resamples = _check_positive_int("n_resamples", n_resamples)
-    alternative = _check_choice("alternative", alternative, _ALTERNATIVES)
+    n_resamples = _validate.positive_int(n_resamples, "n_resamples")
+    alternative = _validate.alternative(alternative)
     if isinstance(statistic, str):
         if statistic not in _NAMED_STATISTICS:
             raise InputError(

@@ -41,6 +41,7 @@ from scipy import stats as sps
 
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import InputError
+from measurand.stats import _validate
 from measurand.stats._rng import SeedLike, as_generator
 
 if TYPE_CHECKING:
@@ -199,14 +200,8 @@ def _condition_strata(scores: Mapping[str, Any]) -> dict[str, _Strata]:
 
 
 def _check_resampling(n_resamples: int, confidence_level: float, method: str) -> None:
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
-        raise InputError(f"n_resamples must be an integer; got {n_resamples!r}")
-    if n_resamples < 1:
-        raise InputError(f"n_resamples must be at least 1; got {n_resamples}")
-    if not 0.0 < confidence_level < 1.0:
-        raise InputError(
-            f"confidence_level must lie strictly between 0 and 1; got {confidence_level}"
-        )
+    _validate.positive_int(n_resamples, "n_resamples")
+    _validate.confidence_level(confidence_level)
     if method not in INTERVAL_METHODS:
         raise InputError(f"method must be one of {INTERVAL_METHODS}; got {method!r}")
 

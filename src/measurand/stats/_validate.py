@@ -1,0 +1,68 @@
+"""Argument checks shared by the statistics functions; each raises InputError.
+
+Messages start with the argument's name: ``confidence_level must be a number strictly between
+0 and 1, got 95``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+
+import numpy as np
+
+from measurand.errors import InputError
+
+ALTERNATIVES: tuple[str, ...] = ("two-sided", "less", "greater")
+
+
+def finite(value: object, name: str) -> float:
+    """A finite real number (booleans refused)."""
+    if isinstance(value, bool | np.bool_):
+        raise InputError(f"{name} must be a number, got the boolean {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise InputError(f"{name} must be finite, got {value!r}")
+    return number
+
+
+def open_unit(value: object, name: str) -> float:
+    """A number strictly between 0 and 1 (a probability level, alpha, a power)."""
+    number = finite(value, name)
+    if not 0.0 < number < 1.0:
+        raise InputError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
+    return number
+
+
+def confidence_level(value: object) -> float:
+    """A two-sided coverage strictly between 0 and 1."""
+    return open_unit(value, "confidence_level")
+
+
+def positive_int(value: object, name: str) -> int:
+    """An integer >= 1; integral numpy scalars pass, floats and booleans do not."""
+    if isinstance(value, bool | np.bool_):
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    try:
+        number = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InputError(f"{name} must be a positive integer, got {value!r}") from None
+    if number < 1:
+        raise InputError(f"{name} must be a positive integer, got {number}")
+    return number
+
+
+def choice(value: object, name: str, choices: Sequence[str]) -> str:
+    """One of ``choices``, matched case-insensitively; returned in the canonical spelling."""
+    if isinstance(value, str) and value.lower() in choices:
+        return value.lower()
+    raise InputError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+def alternative(value: object) -> str:
+    """``"two-sided"``, ``"less"`` or ``"greater"``."""
+    return choice(value, "alternative", ALTERNATIVES)
