@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from measurand.cli._app import (
     EXIT_FAILED,
@@ -33,11 +31,22 @@ from measurand.cli._app import (
     FormatOption,
     SeedOption,
     app,
+    check_probability,
     console,
+    help_text,
     parse_formats,
+    prepare_out,
+    print_more,
+    print_warnings,
+    print_written,
+    read_long_table,
     reports_input_errors,
+    split_list,
+    summary_table,
+    working,
 )
 from measurand.errors import InputError
+from measurand.report._format import interval, num
 
 HELP = """Compare conditions across seeds: curves, significance, many pairs, litmus gates, IQM.
 
@@ -48,15 +57,17 @@ results.json, summary.md and report.html to --out (when given) and prints the nu
 
 \b
 Examples:
-  measurand compare logs/campaign --baseline maxrl+gtpo_hicra --candidate maxrl+gtpo_sepa \\
-      --metric correct_rate --metric mean_reward --window last:100 --out sepa-report
-  measurand compare logs/campaign --all-pairs --ordering "maxrl+gtpo_sepa >= maxrl+gtpo_hicra \\
-      >= maxrl+gtpo >= maxrl+none >= grpo+none" --window 400:500 --out ablation
+  measurand compare logs/campaign --baseline maxrl+gtpo_hicra \\
+      --candidate maxrl+gtpo_sepa --metric correct_rate --metric mean_reward \\
+      --window last:100 --out sepa-report
+  measurand compare logs/campaign --all-pairs --window 400:500 \\
+      --out ablation --ordering "maxrl+gtpo_sepa >= maxrl+gtpo_hicra \\
+      >= maxrl+gtpo >= maxrl+none >= grpo+none"
   measurand compare logs/campaign --rules sepa_vs_hicra --fail-on failed
-  measurand compare dopamine.csv.gz --condition-col agent --seed-col run --task-col game \\
-      --step-col iteration --value-col value --window last:10 --across-tasks --out atari
+  measurand compare dopamine.csv.gz --condition-col agent --seed-col run \\
+      --task-col game --step-col iteration --value-col value \\
+      --window last:10 --across-tasks --out atari
 
-\b
 Exit codes: 0 ok; 2 bad usage or input. With --fail-on failed: 0 CONFIRMED, 1 FAILED,
 2 INCONCLUSIVE; with --fail-on inconclusive: 0 CONFIRMED, 1 otherwise.
 """
@@ -72,22 +83,6 @@ def exit_code(status: str | None, fail_on: str | None) -> int:
     if status == "FAILED":
         return EXIT_FAILED
     return EXIT_USAGE if fail_on == "failed" else EXIT_FAILED
-
-
-def _table_columns(path: Path) -> list[str]:
-    """Column names of a table file, best effort (for error messages only)."""
-    import polars as pl
-
-    name = path.name.lower()
-    try:
-        if name.endswith((".parquet", ".pq")):
-            return pl.scan_parquet(path).collect_schema().names()
-        if name.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
-            return pl.scan_ndjson(path).collect_schema().names()
-        separator = "\t" if ".tsv" in name else ","
-        return pl.scan_csv(path, separator=separator, infer_schema=False).collect_schema().names()
-    except Exception:  # only used to enrich an error message
-        return []
 
 
 def load_input(
@@ -121,26 +116,14 @@ def load_input(
         from measurand.io.campaign import read_campaign
 
         return read_campaign(path)
-    missing = [k for k in ("--condition-col", "--seed-col", "--value-col") if not column_options[k]]
-    if missing:
-        columns = _table_columns(path)
-        listing = f" Its columns: {', '.join(columns)}." if columns else ""
-        raise InputError(
-            f"a table needs {', '.join(missing)} (and optionally --task-col, --step-col) to "
-            f"say which columns hold the condition, the seed/run and the value(s).{listing}",
-            source=str(path),
-        )
-    from measurand.io.table import read_table
-
-    assert condition_col and seed_col and value_cols
-    return read_table(
+    return read_long_table(
         path,
-        condition=condition_col,
-        seed=seed_col,
-        value=value_cols if len(value_cols) > 1 else value_cols[0],
-        task=task_col,
-        step=step_col,
-        metric=metric_col,
+        condition_col=condition_col,
+        seed_col=seed_col,
+        value_col=value_cols,
+        task_col=task_col,
+        step_col=step_col,
+        metric_col=metric_col,
     )
 
 
@@ -174,15 +157,6 @@ def read_reference(path: Path) -> dict[str, tuple[float, float]]:
     return reference
 
 
-def _split_conditions(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        raise InputError(f"--conditions takes comma-separated condition names, got {text!r}")
-    return names
-
-
 def _parse_min_effect(values: list[str]) -> dict[str, float] | float | None:
     """``--min-effect 0.01`` (every metric) or ``--min-effect correct_rate=0.01`` (repeatable)."""
     if not values:
@@ -208,7 +182,7 @@ def _parse_min_effect(values: list[str]) -> dict[str, float] | float | None:
     return per_metric or common
 
 
-@app.command("compare", help=HELP, no_args_is_help=True)
+@app.command("compare", help=help_text(HELP), no_args_is_help=True)
 @reports_input_errors
 def compare_command(
     input_path: Path = typer.Argument(
@@ -320,7 +294,6 @@ def compare_command(
     fmt: str = FormatOption,
 ) -> None:
     from measurand.compare.workflow import run_compare
-    from measurand.io.output import check_output_dir
 
     formats = parse_formats(fmt)
     if fail_on is not None and fail_on not in _FAIL_ON:
@@ -333,15 +306,12 @@ def compare_command(
         raise InputError("--normalize reference needs --reference FILE (task,low,high)")
     if reference is not None and normalize == "minmax":
         normalize = "reference"
-    if not 0 < alpha < 1 or not 0 < power < 1:
-        raise InputError("--alpha and --power must lie strictly between 0 and 1")
-    if out is not None:
-        check_output_dir(out, force=force)  # fail before any work, not after it
-    if force and out is None:
-        raise InputError("--force needs --out")
+    check_probability("--alpha", alpha)
+    check_probability("--power", power)
+    prepare_out(out, force=force)
     reference_scores = read_reference(reference) if reference is not None else None
 
-    with console.status("reading input…") as status:
+    with working("reading input") as progress:
         data = load_input(
             input_path,
             condition_col=condition_col,
@@ -351,16 +321,12 @@ def compare_command(
             step_col=step_col,
             metric_col=metric_col,
         )
-
-        def progress(message: str) -> None:
-            status.update(f"{message}…")
-
         result = run_compare(
             data,
             baseline=baseline,
             candidate=candidate,
             metrics=metric or None,
-            conditions=_split_conditions(conditions),
+            conditions=None if conditions is None else split_list("--conditions", conditions),
             window=window,
             all_pairs=all_pairs,
             ordering=ordering,
@@ -384,20 +350,19 @@ def compare_command(
             seed=seed,
             progress=progress,
         )
-        written: dict[str, str] = {}
+        written = None
         if out is not None:
             from measurand.report import write_report
             from measurand.report.compare import compare_report
 
-            status.update("writing report…")
+            progress("writing report")
             written = write_report(
                 out, compare_report(result), result.to_dict(), force=force, formats=formats
             )
 
     print_summary(result)
-    if out is not None:
-        names = ", ".join(Path(p).name for p in written.values())
-        console.print(f"report written to [bold]{out}[/] ({names})")
+    if written is not None:
+        print_written(out, written)
     status_text = None if result.litmus is None else result.litmus.status
     code = exit_code(status_text, fail_on)
     if code != EXIT_OK:
@@ -407,22 +372,6 @@ def compare_command(
 # --------------------------------------------------------------------------------------------
 # Terminal summary
 # --------------------------------------------------------------------------------------------
-
-
-def _f(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    return "–" if math.isnan(value) else f"{value:.{digits}g}"
-
-
-def _ci(ci: Any, digits: int = 4) -> str:
-    if ci is None:
-        return "–"
-    low, high = ci
-    if low is None or high is None or math.isnan(float(low)) or math.isnan(float(high)):
-        return "–"
-    return f"[{float(low):.{digits}g}, {float(high):.{digits}g}]"
 
 
 def _pv(value: Any) -> str:
@@ -466,11 +415,7 @@ def print_summary(result: Any) -> None:
         _print_across(item)
     if result.litmus is not None:
         _print_litmus(result.litmus)
-    shown = result.warnings[:10]
-    for warning in shown:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    if len(result.warnings) > len(shown):
-        console.print(f"[dim]… {len(result.warnings) - len(shown)} more warnings in the report[/]")
+    print_warnings(result.warnings)
 
 
 def _label(metric: str, task: str) -> str:
@@ -480,27 +425,25 @@ def _label(metric: str, task: str) -> str:
 def _print_significance(sig: Any) -> None:
     pooled = "pseudo" in sig.unit
     level = f"{100 * (1 - sig.alpha):g}% CI"
-    table = Table(
-        title=f"{sig.candidate} vs {sig.baseline} (unit: {sig.unit})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
+    table = summary_table(
+        f"{sig.candidate} vs {sig.baseline} (unit: {sig.unit})",
+        ["metric", "n", "baseline", "candidate", "Δ", level, "p", "d"],
+        text=("metric",),
+        wrap=(level,),
     )
-    for name in ("metric", "n", "baseline", "candidate", "Δ", level, "p", "d"):
-        table.add_column(name, justify="left" if name == "metric" else "right", overflow="fold")
     for c in sig.comparisons[:_MAX_ROWS]:
         table.add_row(
             _label(c.metric, c.task),
             f"{c.n_baseline}/{c.n_candidate}",
-            _f(c.mean_baseline),
-            _f(c.mean_candidate),
-            _f(c.delta),
-            _ci(c.ci),
+            num(c.mean_baseline),
+            num(c.mean_candidate),
+            num(c.delta),
+            interval(c.ci),
             _pv(c.pvalue),
-            _f(c.cohens_d, 3),
+            num(c.cohens_d, 3),
         )
     console.print(table)
-    if len(sig.comparisons) > _MAX_ROWS:
-        console.print(f"[dim]… {len(sig.comparisons) - _MAX_ROWS} more rows in the report[/]")
+    print_more(len(sig.comparisons), _MAX_ROWS, "rows")
     if pooled:
         console.print(
             "[bold yellow]pseudo-replicated:[/] steps were pooled across seeds as if "
@@ -511,8 +454,8 @@ def _print_significance(sig: Any) -> None:
         needed = "–" if c.n_per_arm_observed is None else str(c.n_per_arm_observed)
         console.print(
             f"{_label(c.metric, c.task)}: {_VERDICT_STYLE.get(c.verdict, c.verdict)}; power "
-            f"{_f(c.power_observed, 2)} at the observed d, {needed} per arm for "
-            f"{100 * sig.power:g}%, minimum detectable Δ {_f(c.mde)}",
+            f"{num(c.power_observed, 2)} at the observed d, {needed} per arm for "
+            f"{100 * sig.power:g}%, minimum detectable Δ {num(c.mde)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -523,7 +466,7 @@ def _print_significance(sig: Any) -> None:
                 f"counts {_label(c.metric, c.task)}: "
                 f"{k.correct_baseline}/{k.total_baseline} vs "
                 f"{k.correct_candidate}/{k.total_candidate}, rate difference "
-                f"{_f(k.rate_difference)} {_ci(k.rate_difference_ci)} (Newcombe), Fisher p = "
+                f"{num(k.rate_difference)} {interval(k.rate_difference_ci)} (Newcombe), Fisher p = "
                 f"{_pv(k.fisher_pvalue)} [dim](episode level, pooled)[/]",
                 highlight=False,
                 soft_wrap=True,
@@ -533,37 +476,40 @@ def _print_significance(sig: Any) -> None:
 def _print_multiple(multiple: Any) -> None:
     frame = multiple.frame
     p_columns = [c for c in frame.columns if c.startswith("p_")]
-    table = Table(title=f"pairwise (unit: {multiple.unit})", title_justify="left")
-    for name in ("metric", "pair", "Δ", "CI", "p", *p_columns, "verdict"):
-        table.add_column(
-            name,
-            justify="left" if name in ("metric", "pair", "verdict") else "right",
-            overflow="fold",
-        )
+    table = summary_table(
+        f"pairwise (unit: {multiple.unit})",
+        ["metric", "pair", "Δ", "CI", "p", *p_columns, "verdict"],
+        text=("metric", "pair", "verdict"),
+        wrap=("CI",),
+    )
     for row in frame.head(_MAX_ROWS).iter_rows(named=True):
         table.add_row(
             row["metric"] if not row["task"] else f"{row['metric']} / {row['task']}",
             f"{row['candidate']} − {row['baseline']}",
-            _f(row["delta"]),
-            _ci((row["ci_low"], row["ci_high"])),
+            num(row["delta"]),
+            interval((row["ci_low"], row["ci_high"])),
             _pv(row["pvalue"]),
             *[_pv(row[c]) for c in p_columns],
             _VERDICT_STYLE.get(row["verdict"], row["verdict"]),
         )
     console.print(table)
-    if frame.height > _MAX_ROWS:
-        console.print(f"[dim]… {frame.height - _MAX_ROWS} more rows in the report[/]")
+    print_more(frame.height, _MAX_ROWS, "rows")
 
 
 def _print_ordering(ordering: Any) -> None:
-    table = Table(title=f"ordering on {ordering.metric}: {ordering.status}", title_justify="left")
-    for name in ("pair", "difference", "CI", "p (adj.)", "status"):
-        table.add_column(
-            name, justify="left" if name in ("pair", "status") else "right", overflow="fold"
-        )
+    table = summary_table(
+        f"ordering on {ordering.metric}: {ordering.status}",
+        ["pair", "difference", "CI", "p (adj.)", "status"],
+        text=("pair", "status"),
+        wrap=("CI",),
+    )
     for p in ordering.pairs:
         table.add_row(
-            f"{p.higher} ≥ {p.lower}", _f(p.difference), _ci(p.ci), _pv(p.p_adjusted), p.status
+            f"{p.higher} ≥ {p.lower}",
+            num(p.difference),
+            interval(p.ci),
+            _pv(p.p_adjusted),
+            p.status,
         )
     console.print(table)
 
@@ -572,45 +518,40 @@ def _print_across(item: Any) -> None:
     import polars as pl
 
     metrics = item.aggregates.get_column("metric").unique(maintain_order=True).to_list()
-    table = Table(
-        title=f"across {len(item.tasks)} tasks: {item.metric} "
-        f"({item.normalization or 'raw'} scores)",
-        title_justify="left",
+    table = summary_table(
+        f"across {len(item.tasks)} tasks: {item.metric} ({item.normalization or 'raw'} scores)",
+        ["condition", *metrics],
+        text=("condition",),
+        wrap=metrics,
     )
-    table.add_column("condition", overflow="fold")
-    for name in metrics:
-        table.add_column(name, justify="right")
     for cond in item.conditions:
         sub = item.aggregates.filter(pl.col("condition") == cond)
         cells = []
         for name in metrics:
             row = sub.filter(pl.col("metric") == name).row(0, named=True)
-            cells.append(f"{_f(row['estimate'], 3)} {_ci((row['ci_low'], row['ci_high']), 3)}")
+            cells.append(
+                f"{num(row['estimate'], 3)} {interval((row['ci_low'], row['ci_high']), 3)}"
+            )
         table.add_row(cond, *cells)
     console.print(table)
     for row in item.improvement.head(_MAX_ROWS).iter_rows(named=True):
         console.print(
-            f"P({row['x']} > {row['y']}) = {_f(row['probability'], 3)} "
-            f"{_ci((row['ci_low'], row['ci_high']), 3)}",
+            f"P({row['x']} > {row['y']}) = {num(row['probability'], 3)} "
+            f"{interval((row['ci_low'], row['ci_high']), 3)}",
             highlight=False,
         )
 
 
 def _print_litmus(litmus: Any) -> None:
-    table = Table(
-        title=f"litmus {litmus.name or ''}: {litmus.candidate} vs {litmus.baseline}, window "
+    table = summary_table(
+        f"litmus {litmus.name or ''}: {litmus.candidate} vs {litmus.baseline}, window "
         f"{litmus.window}",
-        title_justify="left",
+        ["check", "value", "observed", "needs", "result"],
+        text=("check", "value", "result"),
     )
-    for name in ("check", "value", "observed", "needs", "result"):
-        table.add_column(
-            name,
-            justify="left" if name in ("check", "value", "result") else "right",
-            overflow="fold",
-        )
     for c in litmus.checks:
         result = "[green]pass[/]" if c.passed else ("[red]fail[/]" if c.passed is False else "n/a")
-        table.add_row(c.name, c.quantity, _f(c.observed), f"{c.operator} {c.threshold:g}", result)
+        table.add_row(c.name, c.quantity, num(c.observed), f"{c.operator} {c.threshold:g}", result)
     console.print(table)
     for e in litmus.evidence:
         mark = "[green]met[/]" if e.met else "[red]not met[/]"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from measurand.cli._app import ForceOption, SeedOption, app, console, reports_input_errors
+from measurand.cli._app import ForceOption, SeedOption, app, console, reports_input_errors, working
 from measurand.io.output import check_output_dir, write_output_dir
 from measurand.report import report_files
 
@@ -138,14 +138,8 @@ def demo_command(
       measurand demo --out measurand-demo --force
       open measurand-demo/diagnose/report.html
     """
-    with console.status("running the demo…") as status:
-        parts = run_demo(
-            out,
-            force=force,
-            seed=seed,
-            n_resamples=resamples,
-            progress=lambda message: status.update(f"{message}…"),
-        )
+    with working("running the demo") as progress:
+        parts = run_demo(out, force=force, seed=seed, n_resamples=resamples, progress=progress)
     for part in parts:
         console.rule(part.title)
         part.show()

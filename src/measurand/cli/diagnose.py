@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from measurand.cli._app import (
     ForceOption,
@@ -16,14 +14,20 @@ from measurand.cli._app import (
     OutOption,
     SeedOption,
     app,
+    check_probability,
     console,
+    help_text,
     parse_formats,
+    prepare_out,
+    print_warnings,
+    print_written,
     reports_input_errors,
+    summary_table,
+    working,
 )
 from measurand.diagnose.workflow import CELL_NAMES, DiagnoseResult, diagnose
 from measurand.errors import InputError
 from measurand.io.arrays import read_arrays
-from measurand.io.output import check_output_dir
 
 _NAMED_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=(?!=)(.*)$", re.DOTALL)
 
@@ -39,14 +43,16 @@ Example:
   measurand diagnose run.npz --label exact_correct \\
       --signal 'lam1=lyap_spec[:, 0]' \\
       --signal 'zH=drift_zH|last:4|mean|log10:1e-12' \\
-      --signal 'combined=norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12' \\
+      --signal 'both=norm(drift_zH|last:4|mean, drift_zL|last:4|mean)' \\
       --primary zH --out diag-report
 
 \b
-Signal specs (no eval): NAME or NAME[:, i] selects an array or a column; steps follow '|':
+Signal specs (no eval): NAME or NAME[:, i] selects an array or a column;
+steps follow '|':
   last:k / first:k (steps), mean / median / min / max / sum (over steps),
-  log10[:floor] / log[:floor] (clip at floor first), abs, neg; a leading '-' negates;
-  norm(a, b, ...) is sqrt(a^2 + b^2 + ...). Name a signal with NAME=SPEC.
+  log10[:floor] / log[:floor] (clip at floor first), abs, neg;
+  a leading '-' negates; norm(a, b, ...) is sqrt(a^2 + b^2 + ...).
+  Name a signal with NAME=SPEC.
 """
 
 
@@ -92,7 +98,7 @@ def load_paired_label(
     )
 
 
-@app.command("diagnose", help=HELP, no_args_is_help=True)
+@app.command("diagnose", help=help_text(HELP), no_args_is_help=True)
 @reports_input_errors
 def diagnose_command(
     input_path: Path = typer.Argument(
@@ -148,20 +154,15 @@ def diagnose_command(
         raise InputError(
             f"--bootstrap-method takes 'percentile' or 'bca', got {bootstrap_method!r}"
         )
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"--confidence must lie strictly between 0 and 1, got {confidence}")
-    check_output_dir(out, force=force)  # fail before any work, not after it
+    check_probability("--confidence", confidence)
+    prepare_out(out, force=force)
     specs = parse_named_specs(signal)
 
-    with console.status("reading input…") as status:
+    with working("reading input") as progress:
         arrays = read_arrays(input_path)
         paired_key = None
         if paired_label is not None:
             arrays, paired_key = load_paired_label(arrays, paired_label, input_path)
-
-        def progress(message: str) -> None:
-            status.update(f"{message}…")
-
         result = diagnose(
             arrays,
             label=label,
@@ -184,13 +185,12 @@ def diagnose_command(
                 f"{result.n_wrong} wrong): the AUC is undefined and there is nothing to "
                 "diagnose; check --label"
             )
-        status.update("writing report…")
+        progress("writing report")
         report = diagnose_report(result, source=str(input_path))
         written = write_report(out, report, result.to_dict(), force=force, formats=formats)
 
     print_summary(result)
-    names = ", ".join(Path(p).name for p in written.values())
-    console.print(f"report written to [bold]{out}[/] ({names})", soft_wrap=True)
+    print_written(out, written)
 
 
 def print_summary(result: DiagnoseResult) -> None:
@@ -200,18 +200,13 @@ def print_summary(result: DiagnoseResult) -> None:
         f"[bold]{result.n_examples:,}[/] examples: {result.n_correct:,} correct, "
         f"{result.n_wrong:,} wrong (accuracy {100 * result.accuracy:.2f}%)"
     )
-    table = Table(
-        title=f"diagnose: label [bold]{result.label}[/]",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+    auc = f"AUC [{level} CI]"
+    table = summary_table(
+        f"diagnose: label [bold]{result.label}[/]",
+        ["signal", auc, "τ", *CELL_NAMES, "B/wrong"],
+        text=("signal",),
+        wrap=(auc,),
     )
-    table.add_column("signal")
-    table.add_column(f"AUC [{level} CI]", justify="right")
-    table.add_column("τ", justify="right")
-    for name in CELL_NAMES:
-        table.add_column(name, justify="right")
-    table.add_column("B/wrong", justify="right")
     for entry, cells in zip(result.auc, result.robustness, strict=True):
         marker = " *" if entry.signal == result.primary else ""
         table.add_row(
@@ -234,8 +229,7 @@ def print_summary(result: DiagnoseResult) -> None:
             f"[{100 * p.difference_ci.low:+.2f}, {100 * p.difference_ci.high:+.2f}], "
             f"McNemar p = {p.mcnemar_pvalue:.3g}"
         )
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    print_warnings(result.warnings)
 
 
 def _auc_text(entry) -> str:

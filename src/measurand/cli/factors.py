@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.table import Table
 
 from measurand.cli._app import (
     ForceOption,
@@ -14,9 +12,17 @@ from measurand.cli._app import (
     OutOption,
     SeedOption,
     app,
+    check_probability,
     console,
+    help_text,
     parse_formats,
+    prepare_out,
+    print_warnings,
+    print_written,
     reports_input_errors,
+    split_list,
+    summary_table,
+    working,
 )
 from measurand.errors import InputError
 from measurand.factors.workflow import K_RULES, METHODS, MISSING_POLICIES, FactorsResult
@@ -71,7 +77,7 @@ def _parse_weights(text: str | None) -> list[float] | None:
     if text is None:
         return None
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        return [float(part) for part in split_list("--weights", text)]
     except ValueError:
         raise InputError(f"--weights takes comma-separated numbers, got {text!r}") from None
 
@@ -84,7 +90,7 @@ def _parse_choice(option: str, text: str, choices: tuple[str, ...]) -> str:
     return normalized[value]
 
 
-@app.command("factors", help=HELP, no_args_is_help=True)
+@app.command("factors", help=help_text(HELP), no_args_is_help=True)
 @reports_input_errors
 def factors_command(
     input_path: Path = typer.Argument(
@@ -150,8 +156,8 @@ def factors_command(
     seed: int = SeedOption,
     fmt: str = FormatOption,
 ) -> None:
+    from measurand.factors.workflow import run_factors
     from measurand.io.matrix import read_matrix
-    from measurand.io.output import check_output_dir
     from measurand.report import write_report
     from measurand.report.factors import factors_report
 
@@ -165,13 +171,12 @@ def factors_command(
     rotation_name: str | None = rotation.strip().lower()
     if rotation_name == "none":
         rotation_name = None
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"--confidence must lie strictly between 0 and 1, got {confidence}")
-    check_output_dir(out, force=force)  # fail before any work, not after it
+    check_probability("--confidence", confidence)
+    prepare_out(out, force=force)
     if export_pool is not None and export_pool.exists() and not force:
         raise InputError("exists; pass --force to overwrite it", source=str(export_pool))
 
-    with console.status("reading the matrix…") as status:
+    with working("reading the matrix") as progress:
         matrix = read_matrix(
             input_path,
             id_col=id_col,
@@ -181,8 +186,6 @@ def factors_command(
             lower_is_better=lower_is_better or None,
             heldout=heldout or None,
         )
-        from measurand.factors.workflow import run_factors
-
         result = run_factors(
             matrix,
             n_factors=n_factors,
@@ -198,17 +201,16 @@ def factors_command(
             pool_tau=tau if export_pool is not None else None,
             pool_size=pool_size,
             seed=seed,
-            progress=lambda message: status.update(f"{message}…"),
+            progress=progress,
         )
-        status.update("writing report…")
+        progress("writing report")
         report = factors_report(result, source=str(input_path))
         written = write_report(out, report, result.to_dict(), force=force, formats=formats)
         if export_pool is not None and result.item_pool is not None:
             result.item_pool.save_npz(export_pool)
 
     print_summary(result)
-    names = ", ".join(Path(p).name for p in written.values())
-    console.print(f"report written to [bold]{out}[/] ({names})")
+    print_written(out, written)
     if export_pool is not None:
         console.print(f"item pool written to [bold]{export_pool}[/]")
 
@@ -231,17 +233,11 @@ def print_summary(result: FactorsResult, *, top: int = 10) -> None:
         highlight=False,
     )
     board = result.leaderboard
-    table = Table(
-        title=f"leaderboard (top {min(top, len(board.rows))} of {len(board.rows)})",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+    table = summary_table(
+        f"leaderboard (top {min(top, len(board.rows))} of {len(board.rows)})",
+        ["rank", "name", f"rank {level} CI", "aggregate", "P(> next)"],
+        text=("name",),
     )
-    table.add_column("rank", justify="right")
-    table.add_column("name")
-    table.add_column(f"rank {level} CI", justify="right")
-    table.add_column("aggregate", justify="right")
-    table.add_column("P(> next)", justify="right")
     for row in board.rows[:top]:
         ci = (
             "–"
@@ -260,8 +256,7 @@ def print_summary(result: FactorsResult, *, top: int = 10) -> None:
                     f"[{ci.low:+.3f}, {ci.high:+.3f}] (n = {entry.n})",
                     highlight=False,
                 )
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    print_warnings(result.warnings)
 
 
 __all__ = ["factors_command", "print_summary"]

@@ -6,23 +6,30 @@ with several seeds per condition and task (``--table``). Exit codes: 0 ok, 2 bad
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from measurand.cli._app import (
     FormatOption,
     SeedOption,
     app,
+    check_probability,
     console,
+    help_text,
     parse_formats,
+    prepare_out,
+    print_more,
+    print_warnings,
+    print_written,
+    read_long_table,
     reports_input_errors,
+    summary_table,
+    working,
 )
 from measurand.errors import InputError
+from measurand.report._format import interval, num
 
 HELP = """How much of a benchmark's spread is rerun noise? Noise shares, h² ceilings, SNRs.
 
@@ -38,30 +45,16 @@ Writes results.json, summary.md and report.html to --out and prints the main num
 Examples:
   measurand noise sweep.csv noise.csv --id-col run --include 'eval/*' \\
       --lower-is-better '*bpb*' --missing zero --out noise-report
-  measurand noise --table dopamine_baselines.csv.gz --condition-col agent --seed-col run \\
-      --task-col game --step-col iteration --value-col value --window last:10 --out atari
+  measurand noise --table dopamine_baselines.csv.gz --condition-col agent \\
+      --seed-col run --task-col game --step-col iteration --value-col value \\
+      --window last:10 --out atari
 
 \b
 Exit codes: 0 ok; 2 bad usage or input.
 """
 
 
-def _f(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    if math.isnan(value):
-        return "–"
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return f"{value:.{digits}g}"
-
-
-def _ci(low: Any, high: Any) -> str:
-    return f"[{_f(low)}, {_f(high)}]"
-
-
-@app.command("noise", help=HELP, no_args_is_help=True)
+@app.command("noise", help=help_text(HELP), no_args_is_help=True)
 @reports_input_errors
 def noise_command(
     sweep_path: Path = typer.Argument(
@@ -135,7 +128,6 @@ def noise_command(
     seed: int = SeedOption,
     fmt: str = FormatOption,
 ) -> None:
-    from measurand.io.output import check_output_dir
     from measurand.noise.workflow import MISSING_CHOICES, read_noise_inputs, run_noise
     from measurand.report.document import write_report
     from measurand.report.noise import noise_report
@@ -143,32 +135,29 @@ def noise_command(
     formats = parse_formats(fmt)
     if missing not in MISSING_CHOICES:
         raise InputError(f"--missing takes 'drop' or 'zero', got {missing!r}")
-    if not 0 < alpha < 1:
-        raise InputError("--alpha must lie strictly between 0 and 1")
+    check_probability("--alpha", alpha)
     if (sweep_path is None) != (noise_path is None):
         raise InputError("give both SWEEP and NOISE (or neither, with --table)")
     if sweep_path is None and table is None:
         raise InputError("nothing to analyse: give SWEEP NOISE, or --table FILE")
     if sweep_path is not None and not id_col:
         raise InputError("SWEEP and NOISE need --id-col (the column naming each run)")
-    if table is not None:
-        missing_cols = [
-            name
-            for name, value in (
-                ("--condition-col", condition_col),
-                ("--seed-col", seed_col),
-                ("--value-col", value_col),
-            )
-            if not value
-        ]
-        if missing_cols:
-            raise InputError(f"--table needs {', '.join(missing_cols)}")
-    if force and out is None:
-        raise InputError("--force needs --out")
-    if out is not None:
-        check_output_dir(out, force=force)
+    if target is not None and sweep_path is None:
+        raise InputError("--target needs SWEEP and NOISE")
+    prepare_out(out, force=force)
 
-    with console.status("reading input…") as status:
+    with working("reading input") as progress:
+        seeds_data = None
+        if table is not None:
+            seeds_data = read_long_table(
+                table,
+                condition_col=condition_col,
+                seed_col=seed_col,
+                value_col=value_col,
+                task_col=task_col,
+                step_col=step_col,
+                metric_col=metric_col,
+            )
         sweep = noise = target_matrix = None
         if sweep_path is not None:
             sweep, noise, target_matrix = read_noise_inputs(
@@ -181,27 +170,6 @@ def noise_command(
                 lower_is_better=lower_is_better or None,
                 target_path=target,
             )
-        elif target is not None:
-            raise InputError("--target needs SWEEP and NOISE")
-        seeds_data = None
-        if table is not None:
-            from measurand.io.table import read_table
-
-            if not table.exists():
-                raise InputError("table not found", source=str(table))
-            seeds_data = read_table(
-                table,
-                condition=condition_col,
-                seed=seed_col,
-                value=value_col,
-                task=task_col,
-                step=step_col,
-                metric=metric_col,
-            )
-
-        def progress(message: str) -> None:
-            status.update(f"{message}…")
-
         result = run_noise(
             sweep,
             noise,
@@ -220,15 +188,14 @@ def noise_command(
         )
         written = None
         if out is not None:
-            status.update("writing the report…")
+            progress("writing the report")
             written = write_report(
                 out, noise_report(result), result.to_dict(), force=force, formats=formats
             )
 
     print_summary(result)
     if written is not None:
-        names = ", ".join(Path(p).name for p in written.values())
-        console.print(f"report written to [bold]{out}[/] ({names})")
+        print_written(out, written)
 
 
 _MAX_ROWS = 30
@@ -245,35 +212,37 @@ def print_summary(result: Any) -> None:
             f"({m.model.n_factors_rule})",
             highlight=False,
         )
-        tasks = Table(title="per task, ranked by SNR", title_justify="left", box=box.SIMPLE_HEAD)
-        for name in ("rank", "task", "noise share", level, "ceiling", "h²", "SNR", "flag"):
-            tasks.add_column(name, justify="left" if name in ("task", "flag") else "right")
+        tasks = summary_table(
+            "per task, ranked by SNR (share = rerun noise / sweep variance)",
+            ["rank", "task", "share", level, "h²", "SNR", "flag"],
+            text=("task", "flag"),
+            wrap=(level,),
+        )
         for row in m.task_table[:_MAX_ROWS]:
             tasks.add_row(
                 "–" if row.rank is None else str(row.rank),
                 row.task,
-                _f(row.noise_share),
-                _ci(*row.noise_share_ci) if row.noise_share_ci else "–",
-                _f(row.ceiling),
-                _f(row.h2),
-                _f(row.snr),
-                "[red]low SNR[/]" if row.low_snr else ("" if row.in_noise else "no noise data"),
+                num(row.noise_share, 3),
+                interval(row.noise_share_ci, 3),
+                num(row.h2, 3),
+                num(row.snr, 3),
+                "[red]low SNR[/]" if row.low_snr else ("" if row.in_noise else "no noise"),
             )
         console.print(tasks)
-        if len(m.task_table) > _MAX_ROWS:
-            console.print(f"[dim]… {len(m.task_table) - _MAX_ROWS} more tasks in the report[/]")
+        print_more(len(m.task_table), _MAX_ROWS, "tasks")
         proj = m.projection
-        factors = Table(
-            title=f"SNR of the scores ({proj.method})", title_justify="left", box=box.SIMPLE_HEAD
+        factors = summary_table(
+            f"SNR of the scores ({proj.method})",
+            ["score", "noise share", "SNR", level],
+            text=("score",),
+            wrap=(level,),
         )
-        for name in ("score", "noise share", "SNR", level):
-            factors.add_column(name, justify="left" if name == "score" else "right")
         for i, label in enumerate(proj.labels):
             factors.add_row(
                 label,
-                _f(proj.noise_share[i]),
-                _f(proj.snr[i]),
-                _ci(proj.snr_low[i], proj.snr_high[i]),
+                num(proj.noise_share[i], 3),
+                num(proj.snr[i], 3),
+                interval((proj.snr_low[i], proj.snr_high[i]), 3),
             )
         console.print(factors)
         console.print(m.missing_consequence, highlight=False, soft_wrap=True)
@@ -285,30 +254,25 @@ def print_summary(result: Any) -> None:
             )
     s = result.seeds
     if s is not None:
-        seeds = Table(
-            title=f"seed noise vs spread across conditions: {s.metric}, window {s.window}",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
+        seeds = summary_table(
+            f"seed noise vs spread across conditions: {s.metric}, window {s.window}",
+            ["rank", "task", "seed sd", "spread sd", "SNR", level, "flag"],
+            text=("task", "flag"),
+            wrap=(level,),
         )
-        for name in ("rank", "task", "seed sd", "spread sd", "SNR", level, "flag"):
-            seeds.add_column(name, justify="left" if name in ("task", "flag") else "right")
         for j in range(min(len(s.tasks), _MAX_ROWS)):
             seeds.add_row(
                 str(int(s.rank[j])),
                 s.tasks[j] or "(all)",
-                _f(s.seed_sd[j]),
-                _f(s.spread_sd[j]),
-                _f(s.snr[j]),
-                _ci(s.snr_low[j], s.snr_high[j]),
+                num(s.seed_sd[j], 3),
+                num(s.spread_sd[j], 3),
+                num(s.snr[j], 3),
+                interval((s.snr_low[j], s.snr_high[j]), 3),
                 "[red]low SNR[/]" if s.low_snr[j] else "",
             )
         console.print(seeds)
-        if len(s.tasks) > _MAX_ROWS:
-            console.print(f"[dim]… {len(s.tasks) - _MAX_ROWS} more tasks in the report[/]")
-    for warning in result.warnings[:10]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    if len(result.warnings) > 10:
-        console.print(f"[dim]… {len(result.warnings) - 10} more warnings in the report[/]")
+        print_more(len(s.tasks), _MAX_ROWS, "tasks")
+    print_warnings(result.warnings)
 
 
 __all__ = ["noise_command", "print_summary"]

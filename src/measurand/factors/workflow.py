@@ -50,6 +50,8 @@ __all__ = [
     "FactorsSettings",
     "ModelSummary",
     "TaskLoading",
+    "clamp_suggested_k",
+    "max_identified_factors",
     "run_factors",
 ]
 
@@ -162,11 +164,28 @@ class FactorsResult(Result):
         return self._heldout_values
 
 
-def _max_factors(p: int) -> int:
-    """Largest k with non-negative degrees of freedom, (p − k)² ≥ p + k."""
+def max_identified_factors(p: int) -> int:
+    """Largest k with non-negative degrees of freedom of a free k-factor model on p tasks,
+    (p − k)² ≥ p + k (0 when not even one factor is identified)."""
     k = 0
     while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
         k += 1
+    return k
+
+
+def clamp_suggested_k(k: int, p: int, warnings: list[str]) -> int:
+    """Parallel analysis's ``k`` kept within [1, max_identified_factors(p)] (at least 1), with a
+    warning in ``warnings`` for each adjustment."""
+    k_max = max(1, max_identified_factors(p))
+    if k < 1:
+        warnings.append("parallel analysis found no factor above chance; fitting k = 1")
+        return 1
+    if k > k_max:
+        warnings.append(
+            f"parallel analysis suggests k = {k}, but {p} tasks identify at most {k_max} "
+            f"factor(s) ((p − k)² ≥ p + k); fitting k = {k_max}"
+        )
+        return k_max
     return k
 
 
@@ -311,7 +330,7 @@ def run_factors(
     check_correlation(correlation_matrix(z)[0], tasks)
     share = _fixed_share(fixed_psi, tasks)
     ceiling = _fixed_share(h2_ceiling, tasks)  # same checks: known tasks, numbers
-    k_max = _max_factors(p)
+    k_max = max_identified_factors(p)
     if k_max < 1:
         raise InputError(f"{p} tasks cannot identify even one factor ((p − 1)² < p + 1)")
 
@@ -324,15 +343,7 @@ def run_factors(
             "mean": "parallel analysis: eigenvalues above the random mean",
             "first_crossing": "parallel analysis: eigenvalues before the first crossing",
         }[k_rule]
-        if k < 1:
-            warnings.append("parallel analysis found no factor above chance; fitting k = 1")
-            k = 1
-        if k > k_max:
-            warnings.append(
-                f"parallel analysis suggests k = {k}, but {p} tasks identify at most {k_max} "
-                f"factors ((p − k)² ≥ p + k); fitting k = {k_max}"
-            )
-            k = k_max
+        k = clamp_suggested_k(k, p, warnings)
     else:
         if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
             raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")

@@ -37,7 +37,7 @@ from scipy import stats
 from measurand._result import Result
 from measurand.errors import InputError
 
-__all__ = ["NoiseFloors", "f_ratio_interval", "noise_floors"]
+__all__ = ["NoiseFloors", "f_ratio_interval", "noise_floors", "snr_from_share"]
 
 _CONSTANT_SD = 1e-12
 
@@ -135,6 +135,20 @@ def _check_alpha(alpha: float) -> None:
         raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
 
 
+def _check_snr_threshold(threshold: float) -> None:
+    if not isinstance(threshold, int | float) or not threshold >= 0:
+        raise InputError(f"snr_threshold must be a number >= 0, got {threshold!r}")
+
+
+def snr_from_share(
+    share: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SNR = 1/share − 1 with its interval: the map is decreasing, so the share's upper end
+    gives the SNR's lower end. A share of 0 gives an infinite SNR."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 / share - 1.0, 1.0 / high - 1.0, 1.0 / low - 1.0
+
+
 def _as_matrix(values: Any, what: str) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim == 1:
@@ -227,10 +241,7 @@ def noise_floors(
     width = stats.f.ppf(1 - alpha / 2, n_noise - 1, n_sweep - 1) / stats.f.ppf(
         alpha / 2, n_noise - 1, n_sweep - 1
     )
-    with np.errstate(divide="ignore"):
-        snr = 1.0 / share - 1.0
-        snr_low = 1.0 / high - 1.0
-        snr_high = 1.0 / low - 1.0
+    snr, snr_low, snr_high = snr_from_share(share, low, high)
     return NoiseFloors(
         tasks=names,
         n_sweep=n_sweep.astype(np.int64),

@@ -37,7 +37,7 @@ from scipy import stats
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.noise.floors import _check_alpha
+from measurand.noise.floors import _check_alpha, _check_snr_threshold
 
 __all__ = ["SeedSplit", "noncentral_f_interval", "seed_split", "seed_split_frame"]
 
@@ -164,8 +164,7 @@ def seed_split_frame(
     """The split from one value per run: a frame with columns ``task``, ``condition``, ``value``
     (one row per run, e.g. the output of ``window_means`` for one metric)."""
     _check_alpha(alpha)
-    if not isinstance(snr_threshold, int | float) or not snr_threshold >= 0:
-        raise InputError(f"snr_threshold must be a number >= 0, got {snr_threshold!r}")
+    _check_snr_threshold(snr_threshold)
     missing = [c for c in ("task", "condition", "value") if c not in frame.columns]
     if missing:
         raise InputError(f"the per-run frame lacks column(s) {missing}")

@@ -50,7 +50,13 @@ import numpy as np
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.noise.floors import _as_matrix, _check_alpha, _task_names, f_ratio_interval
+from measurand.noise.floors import (
+    _as_matrix,
+    _check_alpha,
+    _task_names,
+    f_ratio_interval,
+    snr_from_share,
+)
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = [
@@ -317,9 +323,8 @@ def projection_snr(
         share = var_noise / var_sweep
         low, high = f_ratio_interval(share, m - 1, n - 1, alpha)
         method = "fixed map"
+    snr, snr_low, snr_high = snr_from_share(share, low, high)
     with np.errstate(divide="ignore", invalid="ignore"):
-        snr = (var_sweep - var_noise) / var_noise
-        snr_low, snr_high = 1.0 / high - 1.0, 1.0 / low - 1.0
         snr_in_sample = (var_sweep - in_sample) / in_sample
     return ProjectionSNR(
         labels=(*(f"factor {f + 1}" for f in range(k)), "mean θ"),

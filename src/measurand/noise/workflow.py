@@ -40,7 +40,12 @@ import numpy as np
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.noise.floors import NoiseFloors, noise_floors
+from measurand.noise.floors import (
+    NoiseFloors,
+    _check_alpha,
+    _check_snr_threshold,
+    noise_floors,
+)
 from measurand.noise.seeds import SeedSplit, seed_split
 from measurand.noise.snr import (
     BenchmarkSNR,
@@ -334,12 +339,9 @@ class NoiseResult(Result):
 # ----------------------------------------------------------------------------------------------
 # The workflow
 # ----------------------------------------------------------------------------------------------
-def _max_factors(p: int) -> int:
-    """Largest k with (p − k)² ≥ p + k (non-negative degrees of freedom of a free model)."""
-    k = 0
-    while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
-        k += 1
-    return k
+def _listing(names: Sequence[str], limit: int = 10) -> str:
+    """The first ``limit`` names, comma-separated, with ", ..." when there are more."""
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
 
 
 def _check_directions(sweep: RunMatrix, other: RunMatrix, common: Sequence[str], what: str) -> None:
@@ -367,18 +369,16 @@ def _sign_flip_warnings(sweep: np.ndarray, noise: np.ndarray, tasks: Sequence[st
     if not flagged:
         return []
     return [
-        "the noise runs of "
-        + ", ".join(flagged[:10])
-        + (", ..." if len(flagged) > 10 else "")
-        + " lie outside the sweep's range but their negation lies inside it: check that both "
-        "files orient these metrics the same way (lower-is-better rules)"
+        f"the noise runs of {_listing(flagged)} lie outside the sweep's range but their "
+        "negation lies inside it: check that both files orient these metrics the same way "
+        "(lower-is-better rules)"
     ]
 
 
 def _consequence(missing: str, dropped: Sequence[str]) -> str:
     if not dropped:
         return "Every sweep task has a noise measurement; nothing was dropped or zero-filled."
-    names = ", ".join(dropped[:10]) + (", ..." if len(dropped) > 10 else "")
+    names = _listing(dropped)
     if missing == "drop":
         return (
             f"{len(dropped)} task(s) missing from the noise matrix ({names}) were dropped: the "
@@ -404,8 +404,9 @@ def _choose_k(
     seed: Any,
     warnings: list[str],
 ) -> tuple[int, str, int | None]:
+    from measurand.factors.workflow import clamp_suggested_k, max_identified_factors
+
     n, p = z.shape
-    k_max = max(1, _max_factors(p))
     if n_factors is not None:
         if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
             raise InputError(f"n_factors must be a positive integer, got {n_factors!r}")
@@ -416,7 +417,7 @@ def _choose_k(
             raise InputError(f"{k} factor(s) need more than {k} tasks in the model; it has {p}")
         if k > n:
             raise InputError(f"{n} complete sweep rows are fewer than the {k} factors asked for")
-        if k > _max_factors(p):
+        if k > max_identified_factors(p):
             warnings.append(
                 f"{k} factors on {p} tasks leave a free model under-identified ((p − k)² < p + "
                 "k); the fixed uniquenesses help, but check the loadings"
@@ -425,16 +426,7 @@ def _choose_k(
     from measurand.factor.parallel import parallel_analysis
 
     pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
-    k = int(pa.k)
-    if k < 1:
-        warnings.append("parallel analysis found no factor above chance; fitting k = 1")
-        k = 1
-    if k > k_max:
-        warnings.append(
-            f"parallel analysis suggests k = {pa.k}, but {p} tasks identify at most {k_max}; "
-            f"fitting k = {k_max}"
-        )
-        k = k_max
+    k = clamp_suggested_k(int(pa.k), p, warnings)
     return k, "parallel analysis (eigenvalues above the random 95th percentile)", int(pa.k)
 
 
@@ -474,22 +466,20 @@ def _matrix_noise(
     only_in_noise = [c for c in noise.columns if c not in sweep.columns]
     if not common:
         raise InputError(
-            "the sweep and noise matrices share no metric; sweep: "
-            f"{', '.join(sweep.columns[:8])}{', ...' if len(sweep.columns) > 8 else ''}; noise: "
-            f"{', '.join(noise.columns[:8])}{', ...' if len(noise.columns) > 8 else ''}"
+            f"the sweep and noise matrices share no metric; sweep: {_listing(sweep.columns, 8)}; "
+            f"noise: {_listing(noise.columns, 8)}"
         )
     _check_directions(sweep, noise, common, "noise")
     if missing_from_noise:
         warnings.append(
             f"{len(missing_from_noise)} sweep metric(s) missing from the noise matrix "
-            f"({', '.join(missing_from_noise[:10])}"
-            f"{', ...' if len(missing_from_noise) > 10 else ''}): "
+            f"({_listing(missing_from_noise)}): "
             f"{'dropped' if missing == 'drop' else 'zero-filled (a lower bound on noise)'}"
         )
     if only_in_noise:
         warnings.append(
             f"{len(only_in_noise)} noise metric(s) not in the sweep, ignored: "
-            f"{', '.join(only_in_noise[:10])}{', ...' if len(only_in_noise) > 10 else ''}"
+            f"{_listing(only_in_noise)}"
         )
 
     s_idx = [sweep.columns.index(c) for c in common]
@@ -525,8 +515,13 @@ def _matrix_noise(
         raise InputError(f"metric(s) constant over the complete sweep rows: {', '.join(bad)}")
     z = (x - mean) / sd
     anchored = np.array([t in common for t in model_tasks])
-    share_by_task = dict(zip(common, floors.noise_share, strict=True))
-    fixed_psi = np.array([share_by_task.get(t, np.nan) for t in model_tasks])
+    floor_pos = {t: j for j, t in enumerate(common)}
+
+    def on_model_tasks(values: np.ndarray) -> np.ndarray:
+        """A per-task floor quantity on the model's tasks (NaN where not measured)."""
+        return np.array([values[floor_pos[t]] if t in floor_pos else np.nan for t in model_tasks])
+
+    fixed_psi = on_model_tasks(floors.noise_share)
     k, rule, parallel_k = _choose_k(z, n_factors, pa_iter, seed, warnings)
     notify(f"fitting the noise-anchored {k}-factor model")
     from measurand.factor._nonneg_em import fit_nonneg_em
@@ -536,10 +531,8 @@ def _matrix_noise(
         warnings.append(f"the factor model did not converge in {fit.n_iter} EM steps")
     common_var = np.sum(fit.loadings**2, axis=1)
     h2 = common_var / (common_var + fit.uniquenesses)
-    ceiling_by_task = dict(zip(common, floors.ceiling, strict=True))
-    ceiling_hi_by_task = dict(zip(common, floors.ceiling_high, strict=True))
-    ceiling = np.array([ceiling_by_task.get(t, np.nan) for t in model_tasks])
-    ceiling_high = np.array([ceiling_hi_by_task.get(t, np.nan) for t in model_tasks])
+    ceiling = on_model_tasks(floors.ceiling)
+    ceiling_high = on_model_tasks(floors.ceiling_high)
     with np.errstate(invalid="ignore"):
         above = anchored & (h2 > ceiling + _ABOVE_TOL)
         above_ci = anchored & (h2 > ceiling_high + _ABOVE_TOL)
@@ -565,8 +558,7 @@ def _matrix_noise(
         names = [t for t, a in zip(model_tasks, above_ci, strict=True) if a]
         warnings.append(
             f"fitted h² above the upper end of the noise ceiling's interval for "
-            f"{', '.join(names[:10])}{', ...' if len(names) > 10 else ''}: overfit, or a noise "
-            "estimate too low"
+            f"{_listing(names)}: overfit, or a noise estimate too low"
         )
 
     # The projection SNR.
@@ -784,10 +776,8 @@ def run_noise(
     """
     if missing not in MISSING_CHOICES:
         raise InputError(f"missing must be 'drop' or 'zero', got {missing!r}")
-    if not isinstance(snr_threshold, int | float) or not snr_threshold >= 0:
-        raise InputError(f"snr_threshold must be a number >= 0, got {snr_threshold!r}")
-    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
+    _check_snr_threshold(snr_threshold)
+    _check_alpha(alpha)
     if (sweep is None) != (noise is None):
         raise InputError("give both a sweep matrix and a noise matrix (or neither)")
     if sweep is None and seeds_data is None:
@@ -825,7 +815,7 @@ def run_noise(
         if seeds.skipped:
             warnings.append(
                 f"{len(seeds.skipped)} task(s) could not be split (see the seeds section): "
-                + ", ".join(list(seeds.skipped)[:10])
+                + _listing(list(seeds.skipped))
             )
     settings = NoiseSettings(
         n_factors=n_factors,

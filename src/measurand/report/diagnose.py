@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Any
 
 from measurand._result import ConfidenceInterval
@@ -15,16 +14,13 @@ from measurand.diagnose.workflow import (
     Fraction,
     SignalAUC,
 )
+from measurand.report._format import LEGEND_TOP_RIGHT, style_figure
+from measurand.report._format import cell_code as _code
+from measurand.report._format import interval as _interval
+from measurand.report._format import level as _level
+from measurand.report._format import num as _num
 from measurand.report.document import Report, md_table
 
-# An empty template with a few explicit styles: a named template (plotly_white) would embed ~10 kB
-# of JSON in every figure.
-_LAYOUT = {
-    "paper_bgcolor": "white",
-    "plot_bgcolor": "white",
-    "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2328"},
-}
-_AXIS = {"gridcolor": "#e5e8eb", "zerolinecolor": "#d0d7de", "linecolor": "#d0d7de"}
 _CORRECT_COLOUR = "#1877F2"
 _WRONG_COLOUR = "#E4572E"
 
@@ -156,10 +152,10 @@ def _auc_sentence(entry: SignalAUC, level: str) -> str:
     if entry.auc != entry.auc:
         return f"AUC({name} → correct) is undefined: a class is empty"
     if entry.auc >= 0.5:
-        ci_text = f", {level} CI {_interval(ci, 4)} ({kind})" if ci is not None else ""
+        ci_text = f", {level} CI {_interval(ci)} ({kind})" if ci is not None else ""
         return f"AUC({name} → correct) = {entry.auc:.4f}{ci_text}: higher values go with correct"
     mirrored = None if ci is None else ConfidenceInterval(1 - ci.high, 1 - ci.low)
-    ci_text = f", {level} CI {_interval(mirrored, 4)} ({kind})" if mirrored is not None else ""
+    ci_text = f", {level} CI {_interval(mirrored)} ({kind})" if mirrored is not None else ""
     return (
         f"AUC(−{name} → correct) = {1 - entry.auc:.4f}{ci_text}: lower {name} goes with correct "
         f"(AUC of {name} as given: {entry.auc:.4f})"
@@ -192,8 +188,8 @@ def _auc_table(result: DiagnoseResult, level: str) -> str:
             [
                 _code(entry.signal),
                 _num(entry.auc, 4),
-                _interval(entry.delong_ci, 4) if entry.delong_ci is not None else "–",
-                _interval(entry.bootstrap_ci, 4) if entry.bootstrap_ci is not None else "–",
+                _interval(entry.delong_ci),
+                _interval(entry.bootstrap_ci),
                 entry.n_correct,
                 entry.n_wrong,
                 spec[entry.signal].n_dropped,
@@ -378,19 +374,17 @@ def _histogram_figure(result: DiagnoseResult) -> Any:
         annotation_text=f"τ = {hist.threshold:.4g}",
         annotation_position="top",
     )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=f"{hist.signal}: correct vs wrong",
         barmode="overlay",
         bargap=0,
-        **_LAYOUT,
-        template=go.layout.Template(),
         height=380,
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        xaxis={**_AXIS, "title": hist.signal},
-        yaxis={**_AXIS, "title": "examples"},
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        xaxis={"title": hist.signal},
+        yaxis={"title": "examples"},
+        legend=LEGEND_TOP_RIGHT,
     )
-    return fig
 
 
 def _cells_figure(cells: CellsResult) -> Any:
@@ -418,42 +412,19 @@ def _cells_figure(cells: CellsResult) -> Any:
             hovertemplate="%{y} & %{x}: %{z}<extra></extra>",
         )
     )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=f"2x2 cells: {cells.signal}",
-        **_LAYOUT,
-        template=go.layout.Template(),
-        height=320,
+        height=340,
         width=520,
-        margin={"l": 70, "r": 20, "t": 50, "b": 40},
+        margin={"l": 70, "r": 20, "t": 70, "b": 40},
         yaxis={"autorange": "reversed"},
     )
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------
 # Number formatting
 # ----------------------------------------------------------------------------------------------
-def _code(text: str) -> str:
-    """Inline code for a table cell: GitHub-flavoured Markdown needs ``|`` escaped there."""
-    return "`" + text.replace("|", "\\|") + "`"
-
-
-def _level(confidence_level: float) -> str:
-    return f"{100 * confidence_level:g}%"
-
-
-def _num(value: float | None, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}g}"
-
-
-def _interval(ci: ConfidenceInterval | None, digits: int = 4) -> str:
-    if ci is None or any(v is None or v != v for v in ci):
-        return "–"
-    return f"[{ci.low:.{digits}g}, {ci.high:.{digits}g}]"
-
-
 def _pct(value: float | None) -> str:
     if value is None or value != value:
         return "–"

@@ -134,6 +134,32 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
 
 
+# A cell that starts like a number, an interval, a percentage or a p-value ("<1e-4"); "–" and
+# empty cells say nothing about their column.
+_NUMERIC_START = re.compile(r"^[-+−.\d\[<>≤≥∞]")
+
+
+def _text_columns(rows: list[list[str]]) -> set[int]:
+    """Columns whose cells are all text (names, flags, sentences): left-aligned and wrapping;
+    the others are numbers, right-aligned and kept on one line."""
+    width = max((len(r) for r in rows), default=0)
+    text = set()
+    for j in range(width):
+        cells = [r[j] for r in rows if j < len(r) and r[j] not in ("", "–")]
+        if cells and not any(_NUMERIC_START.match(c) for c in cells):
+            text.add(j)
+    return text
+
+
+def _html_row(tag: str, cells: list[str], text_columns: set[int]) -> str:
+    opened = (f'{tag} class="t"' if j in text_columns else tag for j in range(len(cells)))
+    return (
+        "<tr>"
+        + "".join(f"<{o}>{_inline(c)}</{tag}>" for o, c in zip(opened, cells, strict=True))
+        + "</tr>"
+    )
+
+
 def _markdown_to_html(block: str) -> str:
     out: list[str] = []
     lines = block.strip("\n").splitlines()
@@ -149,11 +175,9 @@ def _markdown_to_html(block: str) -> str:
                 i += 1
             header, *rest = rows
             rest = [r for r in rest if not all(set(c) <= set("-: ") for c in r)]
-            out.append("<table><thead><tr>")
-            out += [f"<th>{_inline(c)}</th>" for c in header]
-            out.append("</tr></thead><tbody>")
-            for r in rest:
-                out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>")
+            text_columns = _text_columns(rest)
+            out.append("<table><thead>" + _html_row("th", header, text_columns) + "</thead><tbody>")
+            out += [_html_row("td", r, text_columns) for r in rest]
             out.append("</tbody></table>")
             continue
         if line.startswith(("- ", "* ")):
@@ -185,7 +209,8 @@ h2 {{ margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }}
 table {{ border-collapse: collapse; margin: .8rem 0; font-size: .92rem; display: block;
         overflow-x: auto; max-width: 100%; }}
 th, td {{ border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }}
-th {{ background: #f6f8fa; }} td:first-child, th:first-child {{ text-align: left; }}
+td {{ white-space: nowrap; }} td.t {{ white-space: normal; }}
+th {{ background: #f6f8fa; }} td:first-child, th:first-child, .t {{ text-align: left; }}
 code {{ background: #f6f8fa; padding: 0 .25rem; border-radius: 4px; }}
 </style>
 <script type="text/javascript">{plotly_js}</script>

@@ -3,12 +3,13 @@ validation; a scree plot, a loadings heatmap, rank intervals and held-out scatte
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from measurand.factors.workflow import FactorsResult
+from measurand.report._format import cell_code, code, interval, num, style_figure
+from measurand.report._format import level as _level
 from measurand.report.document import Report, md_table
 
 _BLUE = "#1877F2"
@@ -20,7 +21,7 @@ _MAX_FIGURE_ROWS = 300
 
 def factors_report(result: FactorsResult, *, source: str | None = None) -> Report:
     """Build the report for a :class:`~measurand.factors.FactorsResult`."""
-    level = f"{100 * result.settings.confidence_level:g}%"
+    level = _level(result.settings.confidence_level)
     k = result.n_factors
     report = Report("Factors: what does this benchmark matrix measure?")
     report.preamble.append(_preamble(result, source))
@@ -52,7 +53,7 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
             md_table(
                 ["", *model.factors],
                 [
-                    [f, *(_num(v) for v in row)]
+                    [f, *(num(v) for v in row)]
                     for f, row in zip(model.factors, model.phi, strict=True)
                 ],
             )
@@ -99,7 +100,7 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
             md_table(
                 ["Task", *(f"axis {j}" for j in range(pool.z.shape[1]))],
                 [
-                    [_code(name), *row]
+                    [cell_code(name), *row]
                     for name, row in zip(pool.item_names, pool.z.tolist(), strict=True)
                 ],
             )
@@ -146,25 +147,25 @@ def _headline(result: FactorsResult, level: str) -> str:
     order = np.argsort(h2)
     lines.append(
         f"- Communality h² (share of a task's variance the factors explain): median "
-        f"{np.median(h2):.2f}; lowest {_code(result.data.tasks[order[0]])} ({h2[order[0]]:.2f})."
+        f"{np.median(h2):.2f}; lowest {code(result.data.tasks[order[0]])} ({h2[order[0]]:.2f})."
     )
     if board.rows:
         top = board.rows[0]
         if board.n_valid:
             lines.append(
-                f"- Leader: {_code(top.name)} (aggregate {top.aggregate:.3g}, rank {level} "
+                f"- Leader: {code(top.name)} (aggregate {top.aggregate:.3g}, rank {level} "
                 f"interval {_rank_ci(top)}, first in {100 * top.p_first:.0f}% of "
                 f"{board.n_valid:,} task resamples)."
             )
             lines.append(f"- {_tiers_sentence(result)}")
         else:
-            lines.append(f"- Leader: {_code(top.name)} (aggregate {top.aggregate:.3g}).")
+            lines.append(f"- Leader: {code(top.name)} (aggregate {top.aggregate:.3g}).")
     if result.heldout_validation is not None:
         for entry in result.heldout_validation.correlations:
             if entry.score == "aggregate":
                 ci = entry.confidence_interval
                 lines.append(
-                    f"- Aggregate vs held-out {_code(entry.heldout)}: r = {entry.r:+.3f} "
+                    f"- Aggregate vs held-out {code(entry.heldout)}: r = {entry.r:+.3f} "
                     f"[{ci.low:+.3f}, {ci.high:+.3f}] (n = {entry.n})."
                 )
     return "\n".join(lines)
@@ -195,21 +196,19 @@ def _data_text(result: FactorsResult) -> str:
     data = result.data
     negated = [c for c, d in data.directions.items() if d < 0]
     lines = [
-        f"- Tasks ({len(data.tasks)}): {', '.join(_code(t) for t in data.tasks)}.",
+        f"- Tasks ({len(data.tasks)}): {', '.join(code(t) for t in data.tasks)}.",
         f"- Z-scored per task (ddof 0); negated so that higher = better: "
-        f"{', '.join(_code(c) for c in negated) if negated else 'none'}.",
+        f"{', '.join(code(c) for c in negated) if negated else 'none'}.",
     ]
     if data.heldout:
         lines.append(
-            f"- Held out of the fit for validation: {', '.join(_code(c) for c in data.heldout)}."
+            f"- Held out of the fit for validation: {', '.join(code(c) for c in data.heldout)}."
         )
     if data.dropped_constant:
-        lines.append(
-            f"- Dropped as constant: {', '.join(_code(c) for c in data.dropped_constant)}."
-        )
+        lines.append(f"- Dropped as constant: {', '.join(code(c) for c in data.dropped_constant)}.")
     lines.append(f"- Missing cells: {data.missing.describe()}.")
     if data.rows_dropped:
-        shown = ", ".join(_code(r) for r in data.rows_dropped[:10])
+        shown = ", ".join(code(r) for r in data.rows_dropped[:10])
         more = f" and {len(data.rows_dropped) - 10} more" if len(data.rows_dropped) > 10 else ""
         lines.append(f"- Rows dropped for missing cells (listwise): {shown}{more}.")
     if data.n_imputed:
@@ -267,10 +266,10 @@ def _loadings_table(result: FactorsResult) -> str:
         t = model.tasks[j]
         rows.append(
             [
-                _code(t.task),
-                *(_num(v) for v in t.loadings),
-                _num(t.communality),
-                _num(t.uniqueness),
+                cell_code(t.task),
+                *(num(v) for v in t.loadings),
+                num(t.communality),
+                num(t.uniqueness),
                 t.dominant_factor,
             ]
         )
@@ -283,9 +282,9 @@ def _fit_stats_table(stats: dict[str, Any]) -> str:
         if isinstance(value, np.ndarray):
             value = value.tolist()
         if isinstance(value, list | tuple) and len(value) == 2:
-            value = f"[{_num(value[0])}, {_num(value[1])}]"
+            value = interval(value)
         elif isinstance(value, float | int | np.floating | np.integer):
-            value = _num(float(value))
+            value = num(float(value))
         rows.append([key, value])
     return "Fit statistics:\n\n" + md_table(["Statistic", "Value"], rows)
 
@@ -318,13 +317,13 @@ def _leaderboard_table(result: FactorsResult, level: str) -> str:
         rows.append(
             [
                 r.rank,
-                _code(r.name),
+                cell_code(r.name),
                 _rank_ci(r),
-                _num(r.aggregate),
-                _interval(r.aggregate_ci),
-                _num(r.p_above_next),
-                _num(r.p_first),
-                *(_num(t) for t in r.theta),
+                num(r.aggregate),
+                interval(r.aggregate_ci, 3),
+                num(r.p_above_next),
+                num(r.p_first),
+                *(num(t) for t in r.theta),
             ]
         )
     headers = [
@@ -344,7 +343,14 @@ def _heldout_table(result: FactorsResult, level: str) -> str:
     rows = []
     for e in result.heldout_validation.correlations:
         rows.append(
-            [_code(e.heldout), e.score, _num(e.r), _interval(e.confidence_interval), e.pvalue, e.n]
+            [
+                cell_code(e.heldout),
+                e.score,
+                num(e.r),
+                interval(e.confidence_interval, 3),
+                e.pvalue,
+                e.n,
+            ]
         )
     return md_table(["Held-out", "Score", "r", f"{level} CI", "p", "n"], rows)
 
@@ -352,7 +358,7 @@ def _heldout_table(result: FactorsResult, level: str) -> str:
 def _settings_text(result: FactorsResult) -> str:
     s = result.settings
     lines = [
-        f"- method `{s.method}`, rotation `{s.rotation}`, k {s.n_factors or 'auto'} "
+        f"- method `{s.method}`, rotation `{s.rotation or 'none'}`, k {s.n_factors or 'auto'} "
         f"(rule `{s.k_rule}`), missing `{s.missing}`",
         f"- parallel analysis: {s.pa_kind}, {s.pa_iter:,} draws, quantile {s.pa_quantile:g}",
         f"- leaderboard: {s.n_resamples:,} task resamples, confidence {s.confidence_level:g}"
@@ -409,14 +415,13 @@ def _scree_figure(pa: Any, k: int):
         annotation_text=f"k = {k}",
         annotation_position="top",
     )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=f"Scree: observed vs random eigenvalues ({pa.n_iter:,} draws)",
         xaxis_title="component",
         yaxis_title="eigenvalue",
-        template="plotly_white",
         height=420,
     )
-    return fig
 
 
 def _loadings_figure(result: FactorsResult):
@@ -442,14 +447,13 @@ def _loadings_figure(result: FactorsResult):
             **colors,
         )
     )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title="Loadings, tasks grouped by dominant factor (h² in the label)",
         height=max(350, 24 * len(labels) + 120),
         yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
-        template="plotly_white",
         margin={"l": 20},
     )
-    return fig
 
 
 def _ceiling_figure(result: FactorsResult):
@@ -476,15 +480,14 @@ def _ceiling_figure(result: FactorsResult):
             go.Bar(x=over, y=tasks, orientation="h", name="h² above the ceiling",
                    marker_color=_RED)
         )  # fmt: skip
-    fig.update_layout(
-        barmode="stack",
+    return style_figure(
+        fig,
         title="Communality h² vs the noise ceiling",
+        barmode="stack",
         xaxis={"title": "share of the task's variance", "range": [0, 1.05]},
         yaxis={"autorange": "reversed"},
         height=max(300, 24 * len(tasks) + 120),
-        template="plotly_white",
     )
-    return fig
 
 
 def _rank_figure(result: FactorsResult, level: str):
@@ -518,14 +521,14 @@ def _rank_figure(result: FactorsResult, level: str):
     title = f"Rank with {level} task-bootstrap interval (1 = best)"
     if len(result.leaderboard.rows) > len(rows):
         title += f"; first {len(rows)} rows"
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=title,
         xaxis_title="rank",
-        yaxis={"autorange": "reversed", "tickfont": {"size": 9}},
+        # An explicit category range: autorange pads a long categorical axis at both ends.
+        yaxis={"range": [len(rows) - 0.5, -0.5], "tickfont": {"size": 9}},
         height=max(350, 16 * len(rows) + 120),
-        template="plotly_white",
     )
-    return fig
 
 
 def _heldout_figure(result: FactorsResult, name: str):
@@ -559,30 +562,18 @@ def _heldout_figure(result: FactorsResult, name: str):
         )
         fig.update_xaxes(title_text=name, row=1, col=j + 1)
     fig.update_yaxes(title_text="score", row=1, col=1)
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=f"Scores vs held-out {name} (hover for names)",
-        height=400,
+        height=420,
         width=max(600, 330 * len(columns)),
-        template="plotly_white",
+        margin={"t": 90},
     )
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------
 # Formatting
 # ----------------------------------------------------------------------------------------------
-def _num(value: float) -> Any:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)
-
-
-def _interval(ci) -> str:
-    if ci is None or ci.low != ci.low:
-        return "–"
-    return f"[{ci.low:.3g}, {ci.high:.3g}]"
-
-
 def _rank_ci(row) -> str:
     if row.rank_ci.low != row.rank_ci.low:
         return "–"
@@ -591,7 +582,3 @@ def _rank_ci(row) -> str:
 
 def _q(quantile: float) -> str:
     return f"{100 * quantile:g}th"
-
-
-def _code(text: str) -> str:
-    return f"`{text}`"

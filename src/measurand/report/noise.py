@@ -14,16 +14,13 @@ import numpy as np
 
 from measurand.noise.seeds import SeedSplit
 from measurand.noise.workflow import MatrixNoise, NoiseResult
+from measurand.report._format import LEGEND_TOP_RIGHT, cell_code, interval, style_figure
+from measurand.report._format import level as _level_text
+from measurand.report._format import num as _num
 from measurand.report.document import Report, md_table
 
 __all__ = ["noise_report"]
 
-_LAYOUT = {
-    "paper_bgcolor": "white",
-    "plot_bgcolor": "white",
-    "font": {"family": "system-ui, sans-serif", "size": 12, "color": "#1f2328"},
-}
-_AXIS = {"gridcolor": "#e5e8eb", "zerolinecolor": "#d0d7de", "linecolor": "#d0d7de"}
 _H2_COLOUR = "#1877F2"
 _CEILING_COLOUR = "#9AA5B1"
 _LOW_COLOUR = "#E4572E"
@@ -31,25 +28,8 @@ _OK_COLOUR = "#2E9E6B"
 _MAX_SEED_ROWS = 200
 
 
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    if math.isnan(value):
-        return "–"
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return f"{value:.{digits}g}"
-
-
-def _interval(low: Any, high: Any, digits: int = 3) -> str:
-    if low is None or high is None:
-        return "–"
-    return f"[{_num(low, digits)}, {_num(high, digits)}]"
-
-
 def _level(alpha: float) -> str:
-    return f"{100 * (1 - alpha):g}%"
+    return _level_text(1.0 - alpha)
 
 
 def _names(names: Sequence[str], limit: int = 20) -> str:
@@ -117,13 +97,13 @@ def _headline(result: NoiseResult) -> str:
         lines.append(
             f"- {m.model.n_factors} factor(s) ({m.model.n_factors_rule}). Aggregate (mean θ) "
             f"SNR {_num(proj.snr[agg], 3)} "
-            f"({level} CI {_interval(proj.snr_low[agg], proj.snr_high[agg])}); "
+            f"({level} CI {interval((proj.snr_low[agg], proj.snr_high[agg]), 3)}); "
             f"noise share {_num(proj.noise_share[agg], 3)}."
         )
         for i, label in enumerate(proj.labels[:-1]):
             lines.append(
                 f"- {label}: SNR {_num(proj.snr[i], 3)} ({level} CI "
-                f"{_interval(proj.snr_low[i], proj.snr_high[i])})."
+                f"{interval((proj.snr_low[i], proj.snr_high[i]), 3)})."
             )
         measured = [row for row in m.task_table if row.in_noise]
         lines.append(
@@ -176,7 +156,7 @@ def _method_text(result: NoiseResult) -> str:
         "high and shown for reference), and the interval comes from a parametric bootstrap "
         f"({st.n_draws:,} draws) of that procedure, assuming normal noise independent across "
         "tasks.",
-        "- Benchmark SNR (Heineman et al. 2025, *Signal and Noise*): relative dispersion (max "
+        "- Benchmark SNR (Heineman et al. 2025, “Signal and Noise”): relative dispersion (max "
         "pairwise difference over the sweep / |mean|) over relative noise (sd of the reruns, "
         "ddof 0 / |mean|). Decision accuracy: share of run pairs ordered alike at the sweep's and "
         "the target's scale.",
@@ -231,11 +211,11 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
             row.rank if row.rank is not None else "–",
             f"`{row.task}`",
             _num(row.noise_share, 3),
-            _interval(*row.noise_share_ci) if row.noise_share_ci else "–",
+            interval(row.noise_share_ci, 3),
             _num(row.ceiling, 3),
             _num(row.h2, 3),
             _num(row.snr, 3),
-            _interval(*row.snr_ci) if row.snr_ci else "–",
+            interval(row.snr_ci, 3),
             _num(row.benchmark_snr, 3),
         ]
         if has_target:
@@ -274,7 +254,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
         )
         lrows.append(
             [
-                f"`{task}`",
+                cell_code(task),
                 *[_num(v, 3) for v in m.model.loadings[i]],
                 _num(m.model.uniquenesses[i], 3),
                 "yes" if fixed else "free",
@@ -311,9 +291,9 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
                     _num(proj.var_sweep[i]),
                     _num(proj.var_noise[i]),
                     _num(proj.noise_share[i], 3),
-                    _interval(proj.noise_share_low[i], proj.noise_share_high[i]),
+                    interval((proj.noise_share_low[i], proj.noise_share_high[i]), 3),
                     _num(proj.snr[i], 3),
-                    _interval(proj.snr_low[i], proj.snr_high[i]),
+                    interval((proj.snr_low[i], proj.snr_high[i]), 3),
                     _num(proj.snr_in_sample[i], 3),
                 ]
                 for i, label in enumerate(proj.labels)
@@ -347,7 +327,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     d_pos = {} if m.decision is None else {t: i for i, t in enumerate(m.decision.tasks)}
     brows = []
     for j, task in enumerate(b.tasks):
-        cells = [f"`{task}`", _num(b.signal[j], 3), _num(b.noise[j], 3), _num(b.snr[j], 3)]
+        cells = [cell_code(task), _num(b.signal[j], 3), _num(b.noise[j], 3), _num(b.snr[j], 3)]
         if has_target:
             i = d_pos.get(task)
             cells.append(_num(m.decision.accuracy[i], 3) if i is not None else "–")
@@ -395,13 +375,13 @@ def _seeds_section(report: Report, s: SeedSplit) -> None:
         rows.append(
             [
                 int(s.rank[j]),
-                f"`{task}`" if task else "(all)",
+                cell_code(task) if task else "(all)",
                 int(s.n_conditions[j]),
                 int(s.n_runs[j]),
                 _num(s.seed_sd[j], 4),
                 _num(s.spread_sd[j], 4),
                 _num(s.snr[j], 3),
-                _interval(s.snr_low[j], s.snr_high[j]),
+                interval((s.snr_low[j], s.snr_high[j]), 3),
                 _num(s.noise_share[j], 3),
                 _num(s.benchmark_snr[j], 3),
                 "**low SNR**" if s.low_snr[j] else "",
@@ -482,22 +462,44 @@ def _log_bar_figure(
         )
     )
     if threshold > 0:
-        fig.add_hline(
-            y=threshold,
-            line_dash="dash",
-            line_color=_LOW_COLOUR,
-            annotation_text=f"threshold {threshold:g}",
+        fig.add_hline(y=threshold, line_dash="dash", line_color=_LOW_COLOUR)
+        # Placed by hand: add_hline's own annotation lands at 10**threshold on a log axis, and
+        # annotations on a log axis take log10 coordinates.
+        fig.add_annotation(
+            text=f"threshold {threshold:g}",
+            x=1,
+            xref="paper",
+            xanchor="right",
+            y=math.log10(threshold),
+            yref="y",
+            yanchor="bottom",
+            showarrow=False,
         )
     suffix = f" — not drawn (SNR ≤ 0): {', '.join(hidden[:8])}" if hidden else ""
-    fig.update_layout(
+    shown = np.concatenate([shown_low[drawable], shown_high[drawable], positive, [threshold]])
+    shown = shown[np.isfinite(shown) & (shown > 0)]
+    yaxis: dict[str, Any] = {"type": "log", "title": "SNR"}
+    if shown.size:
+        ticks = _log_ticks(float(shown.min()), float(shown.max()))
+        if len(ticks) >= 2:
+            yaxis.update(tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return style_figure(
+        fig,
         title=title + suffix,
-        yaxis={"type": "log", "title": "SNR", **_AXIS},
-        xaxis={"tickangle": -45, **_AXIS},
+        yaxis=yaxis,
+        xaxis={"tickangle": -45},
         height=420,
-        margin={"b": 140},
-        **_LAYOUT,
+        margin={"t": 70, "b": 140},
     )
-    return fig
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Ticks 1, 2, 5 per decade from ``low`` to ``high`` (powers of ten only over > 3 decades),
+    so that every label is a whole number rather than plotly's bare minor digits."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    steps = (1, 2, 5) if last - first <= 3 else (1,)
+    ticks = [step * 10.0**d for d in range(first, last + 1) for step in steps]
+    return [t for t in ticks if low <= t <= high]
 
 
 def _task_snr_figure(m: MatrixNoise, level: str) -> Any:
@@ -552,14 +554,13 @@ def _h2_figure(m: MatrixNoise, level: str) -> Any:
             marker_color=[_LOW_COLOUR if a else _H2_COLOUR for a in model.above_ceiling_ci],
         )
     )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title="Fitted h² against the noise ceiling",
         barmode="group",
-        yaxis={"title": "share of variance", "range": [0, 1.05], **_AXIS},
-        xaxis={"tickangle": -45, **_AXIS},
-        height=440,
-        margin={"b": 160},
-        legend={"orientation": "h", "y": 1.08},
-        **_LAYOUT,
+        yaxis={"title": "share of variance", "range": [0, 1.05]},
+        xaxis={"tickangle": -45},
+        height=460,
+        margin={"t": 80, "b": 160},
+        legend=LEGEND_TOP_RIGHT,
     )
-    return fig
