@@ -30,3 +30,16 @@ def test_report_renders_markdown_and_self_contained_html(tmp_path: Path) -> None
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "report.html", "results.json", "summary.md"
     ]
+
+
+def test_cli_version_and_verbs() -> None:
+    from typer.testing import CliRunner
+
+    from measurand import __version__
+    from measurand.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["--version"]).output.strip() == f"measurand {__version__}"
+    listing = runner.invoke(app, ["--help"]).output
+    for verb in ("demo", "diagnose", "compare", "factors", "noise"):
+        assert verb in listing

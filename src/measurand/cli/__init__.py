@@ -12,11 +12,7 @@ from measurand.cli._app import app
 # Each verb lives in its own module and registers itself on ``app`` when imported.
 _COMMAND_MODULES = ("demo", "diagnose", "compare", "factors", "noise")
 for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(f"measurand.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a verb still under construction
-        if exc.name != f"measurand.cli.{_name}":
-            raise
+    importlib.import_module(f"measurand.cli.{_name}")
 
 
 def main() -> None:

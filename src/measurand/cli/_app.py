@@ -25,6 +25,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from measurand import __version__
+
+        typer.echo(f"measurand {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Statistically sound conclusions from machine-learning experiments."""
+
 console = Console()
 err_console = Console(stderr=True)
 

@@ -135,23 +135,6 @@ def as_run_matrix(data: Any, *, name: str) -> RunMatrix:
     )
 
 
-def _count_rows(path: Path) -> int:
-    import polars as pl
-
-    from measurand.io.table import _resolve_format, _scan
-
-    source = str(path)
-    if not path.is_file():
-        raise InputError("file not found", source=source)
-    lazy = _scan(path, _resolve_format(path, None), source)
-    try:
-        return int(lazy.select(pl.len()).collect().item())
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(
-            f"cannot read the file: {str(exc).splitlines()[0]}", source=source
-        ) from exc
-
-
 def _exact(name: str) -> str:
     return f"re:^{re.escape(name)}$"
 
@@ -176,6 +159,7 @@ def read_noise_inputs(
     A noise file with fewer than 2 data rows is refused before anything else.
     """
     from measurand.io.matrix import read_matrix
+    from measurand.io.table import count_rows
 
     rules: dict[str, Any] = {
         "include": list(include) if include else None,
@@ -185,7 +169,7 @@ def read_noise_inputs(
     }
     sweep = as_run_matrix(read_matrix(sweep_path, id_col=id_col, **rules), name="sweep")
     noise_path = Path(noise_path)
-    n_noise = _count_rows(noise_path)
+    n_noise = count_rows(noise_path)
     if n_noise < 2:
         raise InputError(
             f"the noise matrix has {n_noise} data row(s); a noise variance needs at least 2 "
