@@ -385,6 +385,11 @@ _VERDICT_STYLE = {
     "significant_degradation": "[red]significant_degradation[/]",
     "insufficient_evidence": "[yellow]insufficient_evidence[/]",
 }
+_SHORT_VERDICT = {
+    "significant_improvement": "[green]improvement[/]",
+    "significant_degradation": "[red]degradation[/]",
+    "insufficient_evidence": "[yellow]undecided[/]",
+}
 _STATUS_STYLE = {
     "CONFIRMED": "[bold green]CONFIRMED[/]",
     "FAILED": "[bold red]FAILED[/]",
@@ -406,7 +411,8 @@ def print_summary(result: Any) -> None:
     if result.significance is not None:
         _print_significance(result.significance)
     if result.significance_pooled is not None:
-        _print_significance(result.significance_pooled)
+        # episode counts do not depend on the unit: printed once, with the seed-level analysis
+        _print_significance(result.significance_pooled, counts=result.significance is None)
     if result.multiple is not None:
         _print_multiple(result.multiple)
     if result.ordering is not None:
@@ -422,21 +428,25 @@ def _label(metric: str, task: str) -> str:
     return metric if not task else f"{metric} / {task}"
 
 
-def _print_significance(sig: Any) -> None:
+def _print_significance(sig: Any, *, counts: bool = True) -> None:
+    """The table of differences, then one verdict line per comparison (and the counts lines).
+
+    The group means go on the verdict lines, not in the table, so that the table fits 80
+    columns with the interval wrapped at its space.
+    """
     pooled = "pseudo" in sig.unit
     level = f"{100 * (1 - sig.alpha):g}% CI"
     table = summary_table(
         f"{sig.candidate} vs {sig.baseline} (unit: {sig.unit})",
-        ["metric", "n", "baseline", "candidate", "Δ", level, "p", "d"],
+        ["metric", "n", "Δ", level, "p", "d"],
         text=("metric",),
         wrap=(level,),
     )
-    for c in sig.comparisons[:_MAX_ROWS]:
+    shown = sig.comparisons[:_MAX_ROWS]
+    for c in shown:
         table.add_row(
             _label(c.metric, c.task),
             f"{c.n_baseline}/{c.n_candidate}",
-            num(c.mean_baseline),
-            num(c.mean_candidate),
             num(c.delta),
             interval(c.ci),
             _pv(c.pvalue),
@@ -449,18 +459,21 @@ def _print_significance(sig: Any) -> None:
             "[bold yellow]pseudo-replicated:[/] steps were pooled across seeds as if "
             "independent; the p-values overstate the evidence."
         )
-    # One line per comparison, never truncated, so that logs and greps see whole verdicts.
-    for c in sig.comparisons[:_MAX_ROWS]:
+    # One line per comparison, never truncated, so that logs and greps see whole verdicts; a
+    # pooled line says so itself, as it may be read without the table above it.
+    tag = " [yellow]\\[pseudo-replicated][/]" if pooled else ""
+    for c in shown:
         needed = "–" if c.n_per_arm_observed is None else str(c.n_per_arm_observed)
         console.print(
-            f"{_label(c.metric, c.task)}: {_VERDICT_STYLE.get(c.verdict, c.verdict)}; power "
+            f"{_label(c.metric, c.task)}{tag}: {_VERDICT_STYLE.get(c.verdict, c.verdict)}; "
+            f"mean {num(c.mean_baseline)} → {num(c.mean_candidate)}; power "
             f"{num(c.power_observed, 2)} at the observed d, {needed} per arm for "
             f"{100 * sig.power:g}%, minimum detectable Δ {num(c.mde)}",
             highlight=False,
             soft_wrap=True,
         )
-    for c in sig.comparisons[:_MAX_ROWS]:
-        if c.counts is not None:
+    for c in shown:
+        if counts and c.counts is not None:
             k = c.counts
             console.print(
                 f"counts {_label(c.metric, c.task)}: "
@@ -474,23 +487,24 @@ def _print_significance(sig: Any) -> None:
 
 
 def _print_multiple(multiple: Any) -> None:
+    """One row per pair with the adjusted p that decides its verdict, in short words so that
+    the table fits 80 columns (the report lists every p-value and the full verdict names)."""
     frame = multiple.frame
-    p_columns = [c for c in frame.columns if c.startswith("p_")]
+    p_column = f"p_{multiple.adjust[0]}"
     table = summary_table(
-        f"pairwise (unit: {multiple.unit})",
-        ["metric", "pair", "Δ", "CI", "p", *p_columns, "verdict"],
+        f"pairwise (unit: {multiple.unit}; verdict at α = {multiple.alpha:g} on {p_column})",
+        ["metric", "pair", "Δ", "CI", p_column, "verdict"],
         text=("metric", "pair", "verdict"),
         wrap=("CI",),
     )
     for row in frame.head(_MAX_ROWS).iter_rows(named=True):
         table.add_row(
-            row["metric"] if not row["task"] else f"{row['metric']} / {row['task']}",
+            _label(row["metric"], row["task"]),
             f"{row['candidate']} − {row['baseline']}",
             num(row["delta"]),
             interval((row["ci_low"], row["ci_high"])),
-            _pv(row["pvalue"]),
-            *[_pv(row[c]) for c in p_columns],
-            _VERDICT_STYLE.get(row["verdict"], row["verdict"]),
+            _pv(row[p_column]),
+            _SHORT_VERDICT.get(row["verdict"], row["verdict"]),
         )
     console.print(table)
     print_more(frame.height, _MAX_ROWS, "rows")

@@ -9,13 +9,22 @@ HTML stays small whatever the size of the campaign.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
 
 from measurand.compare.workflow import CompareResult
+from measurand.report._format import (
+    LEGEND_TOP_RIGHT,
+    cell_code,
+    code,
+    interval,
+    level,
+    num,
+    style_figure,
+)
 from measurand.report.document import Report, Section, md_table
 
 __all__ = ["MAX_POINTS", "MAX_TASK_PANELS", "compare_report", "thin_indices"]
@@ -26,6 +35,8 @@ MAX_TASK_PANELS = 12
 """Most tasks drawn as learning-curve panels per metric (the tables list every task)."""
 MAX_TABLE_ROWS = 200
 """Most rows of a per-task table written to the Markdown/HTML summary (results.json has all)."""
+MAX_FOREST_ROWS = 60
+"""Most rows of a forest plot of pairwise differences per metric (the table lists more)."""
 
 POOLED_LABEL = "pseudo-replicated: steps pooled across seeds as if independent"
 _PALETTE = (
@@ -60,24 +71,6 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _num(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    value = float(value)
-    if math.isnan(value):
-        return "–"
-    return f"{value:.{digits}g}"
-
-
-def _interval(ci: Any, digits: int = 4) -> str:
-    if ci is None:
-        return "–"
-    low, high = (float(v) if v is not None else math.nan for v in ci)
-    if math.isnan(low) or math.isnan(high):
-        return "–"
-    return f"[{low:.{digits}g}, {high:.{digits}g}]"
-
-
 def _p(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -85,12 +78,9 @@ def _p(value: Any) -> str:
     return "<0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
-def _level(confidence_level: float) -> str:
-    return f"{100 * confidence_level:g}%"
-
-
-def _where(metric: str, task: str) -> str:
-    return f"`{metric}`" if not task else f"`{metric}` / {task}"
+def _where(metric: str, task: str, quote: Callable[[str], str] = code) -> str:
+    """``metric`` (and task) for text; ``quote=cell_code`` inside a table cell."""
+    return quote(metric) if not task else f"{quote(metric)} / {task}"
 
 
 def _is_pooled(unit: str | None) -> bool:
@@ -114,13 +104,16 @@ def compare_report(result: CompareResult) -> Report:
     if result.significance is not None:
         _significance_section(report, result.significance)
     if result.significance_pooled is not None:
-        _significance_section(report, result.significance_pooled)
+        # episode counts do not depend on the unit: shown once, with the seed-level analysis
+        _significance_section(
+            report, result.significance_pooled, counts=result.significance is None
+        )
     if result.multiple is not None:
         _multiple_section(report, result)
     if result.ordering is not None:
         _ordering_section(report.section("Expected ordering"), result)
     for item in result.across_tasks:
-        _across_section(report.section(f"Across tasks: `{item.metric}`"), item, result)
+        _across_section(report.section(f"Across tasks: {code(item.metric)}"), item, result)
     if result.curves is not None:
         _curves_section(report.section("Learning curves"), result)
     if result.warnings:
@@ -132,12 +125,12 @@ def compare_report(result: CompareResult) -> Report:
 
 
 def _preamble(result: CompareResult) -> str:
-    runs = ", ".join(f"`{c}` ({n} runs)" for c, n in result.runs_per_condition.items())
+    runs = ", ".join(f"{code(c)} ({n} runs)" for c, n in result.runs_per_condition.items())
     tasks = [t for t in result.tasks if t]
     task_text = f"; {len(tasks)} task(s)" if tasks else ""
     return (
-        f"Source: `{result.source}`. Conditions: {runs}{task_text}. Metrics: "
-        f"{', '.join(f'`{m}`' for m in result.metrics)}. Window: `{result.window}` (each run "
+        f"Source: {code(result.source)}. Conditions: {runs}{task_text}. Metrics: "
+        f"{', '.join(code(m) for m in result.metrics)}. Window: {code(result.window)} (each run "
         "is averaged over the window first, so the **seed is the unit of analysis** unless a "
         f"section says otherwise). Seed: {result.seed}."
     )
@@ -152,10 +145,11 @@ def _headline(result: CompareResult) -> str:
         if sig is None:
             continue
         pooled = " [pseudo-replicated]" if _is_pooled(sig.unit) else ""
+        pair = f"{code(sig.candidate)} − {code(sig.baseline)}"
         for c in sig.comparisons[:10]:
             bullets.append(
-                f"{_where(c.metric, c.task)}{pooled}: `{sig.candidate}` − `{sig.baseline}` = "
-                f"{_num(c.delta)} {_interval(c.ci)}, p = {_p(c.pvalue)}: **{c.verdict}**."
+                f"{_where(c.metric, c.task)}{pooled}: {pair} = {num(c.delta)} {interval(c.ci)}, "
+                f"p = {_p(c.pvalue)}: **{c.verdict}**."
             )
         if len(sig.comparisons) > 10:
             bullets.append(f"… {len(sig.comparisons) - 10} more comparisons below.")
@@ -174,9 +168,9 @@ def _headline(result: CompareResult) -> str:
         if iqm.height:
             top = iqm.row(0, named=True)
             bullets.append(
-                f"Across {len(item.tasks)} task(s), `{item.metric}`: highest IQM "
-                f"`{top['condition']}` {_num(top['estimate'])} "
-                f"{_interval((top['ci_low'], top['ci_high']))}."
+                f"Across {len(item.tasks)} task(s), {code(item.metric)}: highest IQM "
+                f"{code(top['condition'])} {num(top['estimate'])} "
+                f"{interval((top['ci_low'], top['ci_high']))}."
             )
     return "\n".join(f"- {b}" for b in bullets)
 
@@ -191,13 +185,13 @@ def _settings_table(result: CompareResult) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _significance_section(report: Report, sig: Any) -> None:
+def _significance_section(report: Report, sig: Any, *, counts: bool = True) -> None:
     pooled = _is_pooled(sig.unit)
-    title = f"Significance: `{sig.candidate}` vs `{sig.baseline}`"
+    title = f"Significance: {code(sig.candidate)} vs {code(sig.baseline)}"
     if pooled:
         title += f" ({POOLED_LABEL})"
     section = report.section(title)
-    level = _level(1.0 - sig.alpha)
+    ci_label = level(1.0 - sig.alpha)
     if pooled:
         section.add(
             "**Pseudo-replicated analysis.** Every window step of every seed is treated as an "
@@ -205,31 +199,16 @@ def _significance_section(report: Report, sig: Any) -> None:
             "seed). Shown because it was asked for (`--pooled`), for comparison with scripts that "
             "pool; the seed-level analysis above is the one to report."
         )
+    all_exact = all(c.permutation_exact for c in sig.comparisons)
     section.add(
-        f"Δ = candidate − baseline over window `{sig.window}`, unit: {sig.unit}. CI: {level} "
-        "bootstrap; p: two-sided permutation test (exact when all relabelings were enumerated); "
-        f"power figures for {100 * sig.power:g}% power at α = {sig.alpha:g}."
-    )
-    rows = []
-    for c in sig.comparisons:
-        rows.append(
-            [
-                _where(c.metric, c.task),
-                f"{c.n_baseline} / {c.n_candidate}",
-                _num(c.mean_baseline),
-                _num(c.mean_candidate),
-                _num(c.delta),
-                _interval(c.ci),
-                _p(c.pvalue) + (" (exact)" if c.permutation_exact else ""),
-                f"{_num(c.cohens_d, 3)} {_interval(c.cohens_d_ci, 3)}",
-                _num(c.hedges_g, 3),
-                _num(c.power_observed, 3),
-                "–" if c.n_per_arm_observed is None else str(c.n_per_arm_observed),
-                "–" if c.n_per_arm_min_effect is None else str(c.n_per_arm_min_effect),
-                _num(c.mde),
-                f"**{c.verdict}**",
-            ]
+        f"Δ = candidate − baseline over window {code(sig.window)}, unit: {sig.unit}. CI: "
+        f"{ci_label} bootstrap; p: two-sided permutation test, "
+        + (
+            "exact (all relabelings enumerated)."
+            if all_exact
+            else "exact where marked (all relabelings enumerated), Monte Carlo otherwise."
         )
+    )
     section.add(
         md_table(
             [
@@ -238,120 +217,229 @@ def _significance_section(report: Report, sig: Any) -> None:
                 "Baseline",
                 "Candidate",
                 "Δ",
-                f"{level} CI",
+                f"{ci_label} CI",
                 "p",
-                "Cohen's d [CI]",
-                "Hedges' g",
-                "Power (obs.)",
-                "n/arm (obs. d)",
-                "n/arm (min effect)",
-                "MDE",
                 "Verdict",
             ],
-            rows,
+            [
+                [
+                    _where(c.metric, c.task, cell_code),
+                    f"{c.n_baseline} / {c.n_candidate}",
+                    num(c.mean_baseline),
+                    num(c.mean_candidate),
+                    num(c.delta),
+                    interval(c.ci),
+                    _p(c.pvalue) + (" (exact)" if c.permutation_exact and not all_exact else ""),
+                    f"**{c.verdict}**",
+                ]
+                for c in sig.comparisons
+            ],
         )
     )
-    counts = [c for c in sig.comparisons if c.counts is not None]
-    if counts:
-        section.add(
-            "Pooled correct/total counts (episode level: all seeds and window steps pooled; this "
-            "ignores seed-to-seed variation, a supplement to the seed-level test above):"
-        )
-        section.add(
-            md_table(
+    _effect_size_table(section, sig, ci_label)
+    with_counts = [c for c in sig.comparisons if c.counts is not None]
+    if counts and with_counts:
+        _counts_table(section, with_counts, sig.power)
+    _difference_forests(
+        section,
+        [(c.task or c.metric, c, c.verdict) for c in sig.comparisons],
+        what=f"{sig.candidate} − {sig.baseline}",
+        ci_label=ci_label,
+        pooled=pooled,
+    )
+
+
+def _effect_size_table(section: Section, sig: Any, ci_label: str) -> None:
+    """Cohen's d with its interval, Hedges' g, and the power figures, one row per comparison."""
+    target = f"{100 * sig.power:g}%"
+    with_min_effect = any(c.min_effect is not None for c in sig.comparisons)
+    units = "steps" if _is_pooled(sig.unit) else "seeds"
+    section.add(
+        f"Effect sizes and power: Cohen's d = Δ / pooled sd with its {ci_label} CI (noncentral "
+        "t), Hedges' g = d with the small-sample correction; power of a two-sided t test at "
+        f"α = {sig.alpha:g} at the observed d; {units} per arm for {target} power at the "
+        "observed d"
+        + (" and at `--min-effect`" if with_min_effect else "")
+        + f"; MDE: the smallest Δ detected with {target} power at the current n."
+    )
+    headers = ["Metric", "Cohen's d", f"{ci_label} CI of d", "Hedges' g", "Power (obs. d)"]
+    headers.append(f"n/arm for {target} (obs. d)")
+    if with_min_effect:
+        headers.append(f"n/arm for {target} (min effect)")
+    rows = []
+    for c in sig.comparisons:
+        row = [
+            _where(c.metric, c.task, cell_code),
+            num(c.cohens_d, 3),
+            interval(c.cohens_d_ci, 3),
+            num(c.hedges_g, 3),
+            num(c.power_observed, 3),
+            _count(c.n_per_arm_observed),
+        ]
+        if with_min_effect:
+            row.append(_count(c.n_per_arm_min_effect))
+        rows.append([*row, num(c.mde)])
+    section.add(md_table([*headers, "MDE"], rows))
+
+
+def _counts_table(section: Section, counts: Sequence[Any], power: float) -> None:
+    """The pooled episode counts with their rates, then their difference and its tests."""
+    section.add(
+        "Pooled correct/total counts (episode level: all seeds and window steps pooled; this "
+        "ignores seed-to-seed variation, a supplement to the seed-level test above). Rates with "
+        "Wilson intervals; the difference with Newcombe's; Fisher's exact test with its "
+        f"conditional odds ratio; episodes per arm for {100 * power:g}% power at the observed "
+        "rates (two-proportion z test):"
+    )
+    section.add(
+        md_table(
+            ["Metric", "Baseline correct/total", "Rate", "Candidate correct/total", "Rate"],
+            [
                 [
-                    "Metric",
-                    "Baseline correct/total",
-                    "Rate [Wilson]",
-                    "Candidate correct/total",
-                    "Rate [Wilson]",
-                    "Difference [Newcombe]",
-                    "Fisher p",
-                    "Odds ratio [CI]",
-                    "Episodes/arm",
-                ],
-                [
-                    [
-                        _where(c.metric, c.task),
-                        f"{k.correct_baseline}/{k.total_baseline}",
-                        f"{_num(k.rate_baseline)} {_interval(k.rate_baseline_ci)}",
-                        f"{k.correct_candidate}/{k.total_candidate}",
-                        f"{_num(k.rate_candidate)} {_interval(k.rate_candidate_ci)}",
-                        f"{_num(k.rate_difference)} {_interval(k.rate_difference_ci)}",
-                        _p(k.fisher_pvalue),
-                        f"{_num(k.odds_ratio, 3)} {_interval(k.odds_ratio_ci, 3)}",
-                        "–" if k.episodes_per_arm is None else f"{k.episodes_per_arm:,}",
-                    ]
-                    for c in counts
-                    for k in [c.counts]
-                ],
-            )
+                    _where(c.metric, c.task, cell_code),
+                    f"{k.correct_baseline}/{k.total_baseline}",
+                    f"{num(k.rate_baseline)} {interval(k.rate_baseline_ci)}",
+                    f"{k.correct_candidate}/{k.total_candidate}",
+                    f"{num(k.rate_candidate)} {interval(k.rate_candidate_ci)}",
+                ]
+                for c in counts
+                for k in [c.counts]
+            ],
         )
-    entries = [
-        (_forest_label(c.metric, c.task), c.delta, c.ci, c.verdict, c.metric)
-        for c in sig.comparisons
-    ]
-    for metric in dict.fromkeys(c.metric for c in sig.comparisons):
-        subset = [e for e in entries if e[4] == metric]
+    )
+    section.add(
+        md_table(
+            ["Metric", "Difference", "Fisher p", "Odds ratio", "Episodes/arm"],
+            [
+                [
+                    _where(c.metric, c.task, cell_code),
+                    f"{num(k.rate_difference)} {interval(k.rate_difference_ci)}",
+                    _p(k.fisher_pvalue),
+                    f"{num(k.odds_ratio, 3)} {interval(k.odds_ratio_ci, 3)}",
+                    "–" if k.episodes_per_arm is None else f"{k.episodes_per_arm:,}",
+                ]
+                for c in counts
+                for k in [c.counts]
+            ],
+        )
+    )
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+class _ForestRow(NamedTuple):
+    """One row of a forest plot: an estimate with its interval, coloured by its verdict."""
+
+    label: str
+    estimate: Any
+    ci: Any
+    verdict: str  # a verdict of a comparison, or the status of an ordering pair
+    hover: str
+
+
+_GOOD, _BAD, _UNDECIDED = "#2ca02c", "#d62728", "#555555"
+_VERDICT_COLOURS = {
+    "significant_improvement": _GOOD,
+    "significant_degradation": _BAD,
+    "insufficient_evidence": _UNDECIDED,
+}
+_STATUS_COLOURS = {"supported": _GOOD, "contradicted": _BAD, "unresolved": _UNDECIDED}
+
+
+def _difference_forests(
+    section: Section,
+    labelled: Sequence[tuple[str, Any, str]],
+    *,
+    what: str,
+    ci_label: str,
+    pooled: bool,
+) -> None:
+    """One forest plot per metric of ``(label, MetricComparison, verdict)`` rows.
+
+    Rows of several tasks are drawn as Cohen's d (Δ / pooled sd, with its own interval): raw
+    differences of tasks with different scales on one axis would crush the small ones onto 0.
+    Rows of one task share its units and are drawn as Δ with its bootstrap interval.
+    """
+    standardized = len({c.task for _, c, _ in labelled}) > 1
+    if standardized:
+        section.add(
+            f"The forest plot (report.html) shows Cohen's d with its {ci_label} interval, so "
+            "that tasks measured on different scales share one axis. Its colour is the verdict "
+            "on Δ; the interval of d also carries the uncertainty of the sd, so it can reach 0 "
+            "where the interval of Δ does not."
+        )
+        title = f"Cohen's d of {what} ({ci_label} CI)"
+        axis = "Cohen's d = Δ / pooled sd (candidate − baseline)"
+    else:
+        title = f"{what} ({ci_label} CI)"
+        axis = "difference Δ (candidate − baseline)"
+    for metric in dict.fromkeys(c.metric for _, c, _ in labelled):
+        rows = []
+        for label, c, verdict in labelled:
+            if c.metric != metric:
+                continue
+            raw = f"Δ = {num(c.delta)} {interval(c.ci)}"
+            if standardized:
+                d = f"d = {num(c.cohens_d, 3)} {interval(c.cohens_d_ci, 3)}"
+                rows.append(_ForestRow(label, c.cohens_d, c.cohens_d_ci, verdict, f"{d}<br>{raw}"))
+            else:
+                rows.append(_ForestRow(label, c.delta, c.ci, verdict, raw))
         section.figure(
-            _forest_figure(
-                subset,
-                title=f"{metric}: {sig.candidate} − {sig.baseline} ({level} CI)"
-                + (f" [{POOLED_LABEL}]" if pooled else ""),
-            )
+            _forest_figure(rows, title=f"{metric}: {title}", xaxis_title=axis, pooled=pooled)
         )
 
 
-def _forest_label(metric: str, task: str, pair: str | None = None) -> str:
-    parts = [p for p in (pair, task) if p]
-    return " | ".join(parts) if parts else metric
-
-
-def _forest_figure(entries: Sequence[tuple[str, float, Any, str, str]], *, title: str) -> Any:
+def _forest_figure(
+    rows: Sequence[_ForestRow],
+    *,
+    title: str,
+    xaxis_title: str,
+    colours: dict[str, str] = _VERDICT_COLOURS,
+    pooled: bool = False,
+) -> Any:
+    """Rows top down, one trace (and legend entry) per verdict, a dashed line at 0."""
     import plotly.graph_objects as go
 
-    colours = {
-        "significant_improvement": "#2ca02c",
-        "significant_degradation": "#d62728",
-        "insufficient_evidence": "#555555",
-    }
-    labels = [e[0] for e in entries]
-    deltas = [_finite(e[1]) for e in entries]
-    lows = [_finite(e[2][0]) if e[2] is not None else None for e in entries]
-    highs = [_finite(e[2][1]) if e[2] is not None else None for e in entries]
     fig = go.Figure()
     for verdict, colour in colours.items():
-        idx = [i for i, e in enumerate(entries) if e[3] == verdict]
-        if not idx:
+        chosen = [r for r in rows if r.verdict == verdict]
+        if not chosen:
             continue
+        estimates = [_finite(r.estimate) for r in chosen]
+        lows, highs = zip(*(_ci_ends(r.ci) for r in chosen), strict=True)
         fig.add_trace(
             go.Scatter(
-                x=[deltas[i] for i in idx],
-                y=[labels[i] for i in idx],
+                x=estimates,
+                y=[r.label for r in chosen],
+                hovertext=[f"{r.label}<br>{r.hover}" for r in chosen],
+                hovertemplate="%{hovertext}<extra></extra>",
                 mode="markers",
                 marker={"color": colour, "size": 9},
                 name=verdict.replace("_", " "),
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_gap(highs[i], deltas[i]) for i in idx],
-                    "arrayminus": [_gap(deltas[i], lows[i]) for i in idx],
-                    "color": colour,
-                    "thickness": 1.5,
-                },
-                hovertemplate="%{y}: Δ=%{x:.4g}<extra></extra>",
+                error_x=_error_bars(estimates, lows, highs, colour),
             )
         )
     fig.add_vline(x=0, line={"color": "black", "dash": "dash", "width": 1})
-    fig.update_layout(
+    if pooled:
+        title += f"<br><sup>{POOLED_LABEL}</sup>"
+    style_figure(
+        fig,
         title=title,
-        xaxis_title="difference (candidate − baseline)",
-        height=140 + 32 * len(entries),
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
-        template="plotly_white",
-        legend={"orientation": "h", "y": -0.25},
+        height=150 + 30 * len(rows) + (20 if pooled else 0),
+        margin={"l": 10, "r": 10, "t": 90 if pooled else 70, "b": 50},
+        xaxis={"title": xaxis_title},
+        # rows in the given order, top down (traces are per verdict, so not in row order)
+        yaxis={
+            "autorange": "reversed",
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [r.label for r in rows],
+        },
+        legend=LEGEND_TOP_RIGHT,
+        showlegend=True,  # the colours are verdicts: say so even when all rows share one
     )
-    fig.update_yaxes(autorange="reversed", type="category")
     return fig
 
 
@@ -362,10 +450,45 @@ def _finite(value: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _gap(a: float | None, b: float | None) -> float:
-    if a is None or b is None:
-        return 0.0
-    return max(a - b, 0.0)
+def _ci_ends(ci: Any) -> tuple[float | None, float | None]:
+    return (None, None) if ci is None else (_finite(ci[0]), _finite(ci[1]))
+
+
+def _error_bars(
+    estimates: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    colour: str,
+) -> dict[str, Any]:
+    """plotly ``error_x`` drawing [low, high] around each estimate (none where one is missing)."""
+
+    def gap(a: float | None, b: float | None) -> float:
+        return 0.0 if a is None or b is None else max(a - b, 0.0)
+
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [gap(h, e) for h, e in zip(highs, estimates, strict=True)],
+        "arrayminus": [gap(e, lo) for e, lo in zip(estimates, lows, strict=True)],
+        "color": colour,
+        "thickness": 1.5,
+    }
+
+
+def _band(x: list[Any], low: list[Any], high: list[Any], colour: str, group: str) -> Any:
+    """A filled [low, high] band along ``x`` (no legend entry; toggled with ``group``)."""
+    import plotly.graph_objects as go
+
+    return go.Scatter(
+        x=x + x[::-1],
+        y=high + low[::-1],
+        fill="toself",
+        fillcolor=_rgba(colour, 0.18),
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=group,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,13 +503,13 @@ def _multiple_section(report: Report, result: CompareResult) -> None:
     if result.settings.get("all_pairs") or pair_baseline is None:
         title = "All pairs"
     else:
-        title = f"Every condition vs `{pair_baseline}`"
+        title = f"Every condition vs {code(pair_baseline)}"
     if pooled:
         title += f" ({POOLED_LABEL})"
     section = report.section(title)
     adjust = ", ".join(multiple.adjust)
     section.add(
-        f"Δ = candidate − baseline over window `{multiple.window}`, unit: {multiple.unit}. "
+        f"Δ = candidate − baseline over window {code(multiple.window)}, unit: {multiple.unit}. "
         f"p-values adjusted for multiplicity ({adjust}; family: {multiple.family}); the verdict "
         f"uses the first adjustment at α = {multiple.alpha:g}. Intervals are not adjusted."
     )
@@ -396,11 +519,12 @@ def _multiple_section(report: Report, result: CompareResult) -> None:
     for row in frame.head(MAX_TABLE_ROWS).iter_rows(named=True):
         rows.append(
             [
-                _where(row["metric"], row["task"]),
-                f"`{row['candidate']}` − `{row['baseline']}`",
+                _where(row["metric"], row["task"], cell_code),
+                # no break inside a pair: the metric column wraps instead
+                f"{cell_code(row['candidate'])}\u00a0−\u00a0{cell_code(row['baseline'])}",
                 f"{row['n_baseline']} / {row['n_candidate']}",
-                _num(row["delta"]),
-                _interval((row["ci_low"], row["ci_high"])),
+                num(row["delta"]),
+                interval((row["ci_low"], row["ci_high"])),
                 _p(row["pvalue"]),
                 *[_p(row[c]) for c in p_columns],
                 f"**{row['verdict']}**",
@@ -414,32 +538,41 @@ def _multiple_section(report: Report, result: CompareResult) -> None:
     )
     if frame.height > MAX_TABLE_ROWS:
         section.add(f"({frame.height - MAX_TABLE_ROWS} more rows in results.json.)")
-    for metric in frame.get_column("metric").unique(maintain_order=True).to_list():
-        sub = frame.filter(pl.col("metric") == metric).head(60)
-        entries = [
+    # The frame's verdict is the multiplicity-adjusted one; the pair's comparison holds the
+    # effect size and its interval.
+    comparisons = {
+        (pair.baseline, pair.candidate, c.metric, c.task): c
+        for pair in multiple.pairs
+        for c in pair.comparisons
+    }
+    shown = frame.group_by("metric", maintain_order=True).head(MAX_FOREST_ROWS)
+    _difference_forests(
+        section,
+        [
             (
-                _forest_label(metric, row["task"], f"{row['candidate']} − {row['baseline']}"),
-                row["delta"],
-                (row["ci_low"], row["ci_high"]),
+                _pair_label(row["candidate"], row["baseline"], row["task"]),
+                comparisons[(row["baseline"], row["candidate"], row["metric"], row["task"])],
                 row["verdict"],
-                metric,
             )
-            for row in sub.iter_rows(named=True)
-        ]
-        section.figure(
-            _forest_figure(
-                entries,
-                title=f"{metric}: pairwise differences" + (f" [{POOLED_LABEL}]" if pooled else ""),
-            )
-        )
+            for row in shown.iter_rows(named=True)
+        ],
+        what="pairwise differences",
+        ci_label=level(1.0 - multiple.alpha),
+        pooled=pooled,
+    )
+
+
+def _pair_label(candidate: str, baseline: str, task: str) -> str:
+    pair = f"{candidate} − {baseline}"
+    return f"{pair} | {task}" if task else pair
 
 
 def _ordering_section(section: Section, result: CompareResult) -> None:
     ordering = result.ordering
-    chain = " ≥ ".join(f"`{c}`" for c in ordering.ordering)
+    chain = " ≥ ".join(code(c) for c in ordering.ordering)
     section.add(
         f"Expected: {chain} on {_where(ordering.metric, ordering.task)}, window "
-        f"`{ordering.window}`. Overall: **{ordering.status}**. A pair is supported when the "
+        f"{code(ordering.window)}. Overall: **{ordering.status}**. A pair is supported when the "
         f"{ordering.adjust}-adjusted p < {ordering.alpha:g} and its CI lies above 0, "
         "contradicted when significantly below 0, unresolved otherwise."
     )
@@ -448,9 +581,9 @@ def _ordering_section(section: Section, result: CompareResult) -> None:
             ["Pair", "Difference", "CI", "p", "p (adjusted)", "Status"],
             [
                 [
-                    f"`{p.higher}` ≥ `{p.lower}`",
-                    _num(p.difference),
-                    _interval(p.ci),
+                    f"{cell_code(p.higher)} ≥ {cell_code(p.lower)}",
+                    num(p.difference),
+                    interval(p.ci),
                     _p(p.pvalue),
                     _p(p.p_adjusted),
                     f"**{p.status}**",
@@ -459,18 +592,24 @@ def _ordering_section(section: Section, result: CompareResult) -> None:
             ],
         )
     )
-    entries = [
-        (f"{p.higher} − {p.lower}", p.difference, p.ci, _ordering_verdict(p.status), "")
+    rows = [
+        _ForestRow(
+            f"{p.higher} − {p.lower}",
+            p.difference,
+            p.ci,
+            p.status,
+            f"Δ = {num(p.difference)} {interval(p.ci)}",
+        )
         for p in ordering.pairs
     ]
-    section.figure(_forest_figure(entries, title=f"{ordering.metric}: adjacent differences"))
-
-
-def _ordering_verdict(status: str) -> str:
-    return {
-        "supported": "significant_improvement",
-        "contradicted": "significant_degradation",
-    }.get(status, "insufficient_evidence")
+    section.figure(
+        _forest_figure(
+            rows,
+            title=f"{ordering.metric}: adjacent differences",
+            xaxis_title="difference (higher − lower in the expected ordering)",
+            colours=_STATUS_COLOURS,
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -482,10 +621,11 @@ def _litmus_section(section: Section, result: CompareResult) -> None:
     litmus = result.litmus
     name = f" ({litmus.name})" if litmus.name else ""
     icon = _STATUS_ICON.get(litmus.status, "")
+    task = f", task {litmus.task}" if litmus.task else ""
     section.add(
-        f"**{icon} {litmus.status}**{name}: `{litmus.candidate}` vs `{litmus.baseline}`, window "
-        f"`{litmus.window}`{', task ' + litmus.task if litmus.task else ''}; rules from "
-        f"`{litmus.source}`."
+        f"**{icon} {litmus.status}**{name}: {code(litmus.candidate)} vs "
+        f"{code(litmus.baseline)}, window {code(litmus.window)}{task}; rules from "
+        f"{code(litmus.source)}."
     )
     section.add("\n".join(f"- {reason}" for reason in litmus.reasons))
     section.add(
@@ -506,26 +646,22 @@ def _litmus_section(section: Section, result: CompareResult) -> None:
     section.add(
         md_table(
             [
-                "#",
                 "Check",
                 "Expression",
                 "Weight",
                 "Baseline",
                 "Candidate",
-                "Observed",
-                "Needs",
+                "Observed (needed)",
                 "Result",
             ],
             [
                 [
-                    c.index,
                     c.name,
-                    f"`{c.expression}`",
+                    cell_code(c.expression),
                     c.weight or "–",
-                    _num(c.baseline_value),
-                    _num(c.candidate_value),
-                    f"{c.quantity} = {_num(c.observed)}",
-                    f"{c.operator} {c.threshold:g}",
+                    num(c.baseline_value),
+                    num(c.candidate_value),
+                    f"{c.quantity} = {num(c.observed)} ({c.operator} {c.threshold:g})",
                     "pass" if c.passed else ("**fail**" if c.passed is False else "n/a"),
                 ]
                 for c in litmus.checks
@@ -540,7 +676,7 @@ def _litmus_section(section: Section, result: CompareResult) -> None:
 
 
 def _across_section(section: Section, item: Any, result: CompareResult) -> None:
-    level = _level(item.confidence_level)
+    ci_label = level(item.confidence_level)
     norm = {
         "minmax": "min-max normalized per task (over every run of every condition)",
         "reference": "normalized per task with the given reference scores",
@@ -548,7 +684,7 @@ def _across_section(section: Section, item: Any, result: CompareResult) -> None:
     }.get(item.normalization, str(item.normalization))
     section.add(
         f"{len(item.tasks)} task(s); one score per run and task (its mean over window "
-        f"`{item.window}`), {norm}. {level} stratified bootstrap intervals "
+        f"{code(item.window)}), {norm}. {ci_label} stratified bootstrap intervals "
         f"({item.n_resamples:,} resamples of runs within each task). IQM: mean of the middle 50% "
         "of all run x task scores; optimality gap: mean shortfall below 1."
     )
@@ -560,19 +696,19 @@ def _across_section(section: Section, item: Any, result: CompareResult) -> None:
         cells = []
         for metric in metrics:
             row = sub.filter(pl.col("metric") == metric).row(0, named=True)
-            cells.append(f"{_num(row['estimate'])} {_interval((row['ci_low'], row['ci_high']))}")
-        rows.append([f"`{cond}`", item.n_runs[cond], *cells])
+            cells.append(f"{num(row['estimate'])} {interval((row['ci_low'], row['ci_high']))}")
+        rows.append([cell_code(cond), item.n_runs[cond], *cells])
     section.add(md_table(["Condition", "Runs", *metrics], rows))
     if item.improvement.height:
         section.add(
             md_table(
-                ["X", "Y", "P(X > Y)", f"{level} CI"],
+                ["X", "Y", "P(X > Y)", f"{ci_label} CI"],
                 [
                     [
-                        f"`{r['x']}`",
-                        f"`{r['y']}`",
-                        _num(r["probability"], 3),
-                        _interval((r["ci_low"], r["ci_high"]), 3),
+                        cell_code(r["x"]),
+                        cell_code(r["y"]),
+                        num(r["probability"], 3),
+                        interval((r["ci_low"], r["ci_high"]), 3),
                     ]
                     for r in item.improvement.iter_rows(named=True)
                 ],
@@ -586,7 +722,7 @@ def _across_section(section: Section, item: Any, result: CompareResult) -> None:
         section.add(
             "Per-task means of the run scores (raw units):\n\n"
             + md_table(
-                ["Task", *[f"`{c}`" for c in item.conditions]],
+                ["Task", *[cell_code(c) for c in item.conditions]],
                 [[row[0], *row[1:]] for row in wide.select("task", *item.conditions).iter_rows()],
             )
         )
@@ -612,13 +748,12 @@ def _aggregate_figure(item: Any) -> Any:
                     y=[cond],
                     mode="markers",
                     marker={"color": colour, "size": 9},
-                    error_x={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": [_gap(_finite(row["ci_high"]), _finite(row["estimate"]))],
-                        "arrayminus": [_gap(_finite(row["estimate"]), _finite(row["ci_low"]))],
-                        "color": colour,
-                    },
+                    error_x=_error_bars(
+                        [_finite(row["estimate"])],
+                        [_finite(row["ci_low"])],
+                        [_finite(row["ci_high"])],
+                        colour,
+                    ),
                     name=cond,
                     showlegend=False,
                     hovertemplate=f"{cond}: %{{x:.4g}}<extra>{metric}</extra>",
@@ -626,14 +761,13 @@ def _aggregate_figure(item: Any) -> Any:
                 row=1,
                 col=col,
             )
-    fig.update_layout(
+    fig.update_yaxes(type="category", autorange="reversed")
+    return style_figure(
+        fig,
         title=f"{item.metric}: aggregates across {len(item.tasks)} task(s)",
         height=160 + 36 * len(item.conditions),
         margin={"l": 10, "r": 10, "t": 70, "b": 40},
-        template="plotly_white",
     )
-    fig.update_yaxes(type="category", autorange="reversed")
-    return fig
 
 
 def _profile_figure(item: Any) -> Any:
@@ -647,18 +781,7 @@ def _profile_figure(item: Any) -> Any:
         colour = _colour(item.conditions, cond)
         low = np.asarray(item.profile_low[cond])[keep].tolist()
         high = np.asarray(item.profile_high[cond])[keep].tolist()
-        fig.add_trace(
-            go.Scatter(
-                x=x + x[::-1],
-                y=high + low[::-1],
-                fill="toself",
-                fillcolor=_rgba(colour, 0.18),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=cond,
-            )
-        )
+        fig.add_trace(_band(x, low, high, colour, cond))
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -669,16 +792,15 @@ def _profile_figure(item: Any) -> Any:
                 legendgroup=cond,
             )
         )
-    fig.update_layout(
+    return style_figure(
+        fig,
         title=f"{item.metric}: performance profile (fraction of runs with score > τ)",
-        xaxis_title="τ (normalized score)" if item.normalization else "τ (score)",
-        yaxis_title="fraction of runs > τ",
-        yaxis_range=[0, 1.02],
+        xaxis={"title": "τ (normalized score)" if item.normalization else "τ (score)"},
+        yaxis={"title": "fraction of runs > τ", "range": [0, 1.02]},
         height=420,
-        template="plotly_white",
-        margin={"l": 10, "r": 10, "t": 50, "b": 40},
+        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        legend=LEGEND_TOP_RIGHT,
     )
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -691,9 +813,9 @@ def _curves_section(section: Section, result: CompareResult) -> None:
     band = {
         "sd": "mean ± sd over seeds",
         "sem": "mean ± standard error over seeds",
-        "ci": f"bootstrap {_level(curves.confidence_level or 0.95)} CI of the mean over seeds",
+        "ci": f"bootstrap {level(curves.confidence_level or 0.95)} CI of the mean over seeds",
     }.get(curves.band, curves.band)
-    smoothing = f", runs smoothed with `{curves.smoothing}`" if curves.smoothing else ""
+    smoothing = f", runs smoothed with {code(curves.smoothing)}" if curves.smoothing else ""
     section.add(
         f"Mean over the seeds that logged each step, band: {band}{smoothing}. Steps where fewer "
         "than two seeds remain have no band. (Figures in report.html; values in results.json.)"
@@ -735,18 +857,13 @@ def _curves_figure(
             curve = curve[thin_indices(curve.height).tolist()]
             banded = curve.filter(pl.col("low").is_not_null() & pl.col("high").is_not_null())
             if banded.height:
-                x = banded.get_column("step").to_list()
                 fig.add_trace(
-                    go.Scatter(
-                        x=x + x[::-1],
-                        y=banded.get_column("high").to_list()
-                        + banded.get_column("low").to_list()[::-1],
-                        fill="toself",
-                        fillcolor=_rgba(colour, 0.18),
-                        line={"width": 0},
-                        hoverinfo="skip",
-                        showlegend=False,
-                        legendgroup=cond,
+                    _band(
+                        banded.get_column("step").to_list(),
+                        banded.get_column("low").to_list(),
+                        banded.get_column("high").to_list(),
+                        colour,
+                        cond,
                     ),
                     row=row,
                     col=col,
@@ -767,11 +884,10 @@ def _curves_figure(
                 row=row,
                 col=col,
             )
-    fig.update_layout(
+    fig.update_xaxes(title_text="step", row=rows)
+    return style_figure(
+        fig,
         title=f"{metric}: learning curves",
         height=max(380, 280 * rows),
-        template="plotly_white",
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
+        margin={"l": 10, "r": 10, "t": 80 if n > 1 else 60, "b": 40},  # room for panel titles
     )
-    fig.update_xaxes(title_text="step", row=rows)
-    return fig

@@ -569,8 +569,9 @@ def permutation_test(
     ``p = count / total`` (the observed labeling is among them). Otherwise ``n_resamples``
     random relabelings give ``p = (count + 1) / (B + 1)`` (Davison & Hinkley 1997, eq. 4.11).
     ``count`` counts null values ``<= observed + gamma`` ("less") or ``>= observed - gamma``
-    ("greater") with ``gamma = 100 * eps * |observed|`` so that ties computed with rounding
-    error count, as in ``scipy.stats.permutation_test``; two-sided
+    ("greater") with ``gamma = 100 * eps * max(|observed|, max|null|)`` so that ties computed
+    with rounding error count (``scipy.stats.permutation_test`` scales by ``|observed|`` only,
+    which misses ties when the observed statistic is near zero); two-sided
     ``p = min(1, 2 * min(p_less, p_greater))``.
 
     Parameters
@@ -623,7 +624,11 @@ def permutation_test(
         pvalue = math.nan
     else:
         adjustment = 0 if exact else 1
-        gamma = abs(100 * np.finfo(float).eps * observed)
+        # Rounding error scales with the size of the statistic's values, not with |observed|
+        # alone: near zero a relative tolerance misses the observed labeling itself.
+        finite = null_distribution[np.isfinite(null_distribution)]
+        scale = max(abs(observed), float(np.max(np.abs(finite))) if finite.size else 0.0)
+        gamma = 100 * np.finfo(float).eps * scale
 
         def p_less() -> float:
             count = np.count_nonzero(null_distribution <= observed + gamma)
