@@ -136,7 +136,13 @@ def summary_table(
     columns in ``wrap`` (intervals) are right-aligned and may break at their spaces; every
     other column is a number, right-aligned and never broken inside.
     """
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name in headers:
         if name in text:
             table.add_column(name, overflow="fold")

@@ -73,10 +73,10 @@ class Report:
     def to_html(self) -> str:
         import plotly.offline
 
-        body = [f"<h1>{html.escape(self.title)}</h1>"]
+        body = [f"<h1>{_inline(self.title)}</h1>"]
         body += [_markdown_to_html(b) for b in self.preamble]
         for sec in self.sections:
-            body.append(f"<section><h2>{html.escape(sec.title)}</h2>")
+            body.append(f"<section><h2>{_inline(sec.title)}</h2>")
             for fig in sec.figures:
                 body.append(
                     fig.to_html(
@@ -87,7 +87,9 @@ class Report:
             body.append("</section>")
         plotly_js = plotly.offline.get_plotlyjs()
         return _PAGE.format(
-            title=html.escape(self.title), plotly_js=plotly_js, body="\n".join(body)
+            title=html.escape(self.title.replace("`", "")),
+            plotly_js=plotly_js,
+            body="\n".join(body),
         )
 
 
