@@ -25,15 +25,14 @@ Run: ``python bench/factor_ml.py``. Exit status 1 if the solutions differ by mor
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy import optimize
 
+from _common import add_blas_threads_option, limit_blas_threads, timed
 from measurand.factor import FactorAnalysis
 
 TARGET_RATIO = 3.0
@@ -54,15 +53,6 @@ def simulated(n: int = 2800, p: int = 25, k: int = 5, seed: int = 0) -> np.ndarr
 def bfi_complete() -> np.ndarray:
     X = np.genfromtxt(BFI, delimiter=",", skip_header=1)
     return X[~np.isnan(X).any(axis=1)]
-
-
-def timed(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def align(reference: np.ndarray, loadings: np.ndarray) -> np.ndarray:
@@ -120,14 +110,9 @@ def run(name: str, X: np.ndarray, k: int, repeats: int) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
-    parser.add_argument(
-        "--blas-threads", action="store_true", help="do not limit BLAS threads for factor_analyzer"
-    )
+    add_blas_threads_option(parser, "factor_analyzer")
     args = parser.parse_args()
-    if not args.blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
+    limit_blas_threads(args)
     try:
         import factor_analyzer  # noqa: F401
     except ImportError:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 # Every product here is tiny (k x k, p x k); BLAS threads only add overhead and noise, for the
@@ -41,6 +40,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
+from _common import timed
 from measurand.factor._nonneg_em import _Covariance, _start, fit_nonneg_em
 from measurand.factor.leaderboard import _draw_tasks, _min_distinct, leaderboard, posterior_scores
 from measurand.io.matrix import read_matrix
@@ -82,15 +82,6 @@ def loglik(z, lam, psi):
 
 def order(lam):
     return lam[:, np.argsort(-np.sum(lam**2, axis=0), kind="stable")]
-
-
-def timed(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return out, best
 
 
 def simulated_sweep(seed: int, n: int = 242, p: int = 43):
@@ -137,16 +128,18 @@ def part_em(repeats: int) -> bool:
     for name, z, k, fixed in em_problems():
         cov = _Covariance(z - z.mean(0))
         start = _start(cov, k, "nndsvd", None)
-        (lam_s, psi_s, it_s), t_s = timed(
+        t_s, (lam_s, psi_s, it_s) = timed(
             lambda z=z, k=k, start=start, fixed=fixed: straightforward_em(z, k, start, fixed),
             repeats,
+            min,
         )
-        plain, t_p = timed(
+        t_p, plain = timed(
             lambda z=z, k=k, fixed=fixed: fit_nonneg_em(z, k, fixed_psi=fixed, accelerate=False),
             repeats,
+            min,
         )
-        fast, t_f = timed(
-            lambda z=z, k=k, fixed=fixed: fit_nonneg_em(z, k, fixed_psi=fixed), repeats
+        t_f, fast = timed(
+            lambda z=z, k=k, fixed=fixed: fit_nonneg_em(z, k, fixed_psi=fixed), repeats, min
         )
         tight_p = fit_nonneg_em(
             z, k, fixed_psi=fixed, accelerate=False, tol=1e-11, max_iter=200_000
@@ -207,15 +200,16 @@ def part_leaderboard(repeats: int, loop_resamples: int) -> None:
     for label, z in (("148x8 (mean-imputed)", z148), ("129x7 (complete rows)", z129)):
         names = [str(i) for i in range(len(z))]
         for k in (1, 2):
-            board, t_board = timed(
+            t_board, board = timed(
                 lambda z=z, k=k, names=names: leaderboard(
                     z, names=names, n_factors=k, n_resamples=1000, seed=0
                 ),
                 repeats,
+                min,
             )
             counts = _draw_tasks(np.random.default_rng(0), loop_resamples, z.shape[1],
                                  _min_distinct(k))  # fmt: skip
-            _, t_loop = timed(lambda z=z, k=k, counts=counts: loop_leaderboard(z, k, counts), 1)
+            t_loop, _ = timed(lambda z=z, k=k, counts=counts: loop_leaderboard(z, k, counts), 1)
             t_loop_1000 = t_loop * 1000 / loop_resamples
             print(
                 f"{label:24s} k={k}: measurand {t_board:6.2f} s; loop {t_loop_1000:6.1f} s "

@@ -27,12 +27,11 @@ the means disagree.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 
 import numpy as np
 
+from _common import add_blas_threads_option, limit_blas_threads, timed
 from measurand.factor import parallel_analysis
 
 TARGET_WIDE_SECONDS = 1.0
@@ -58,15 +57,6 @@ def dual_loop(n: int, p: int, n_iter: int, seed: int) -> np.ndarray:
     return out
 
 
-def timed(fn, repeats: int):
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def agree(ours: np.ndarray, baseline: np.ndarray, n_ours: int) -> bool:
     m = min(ours.size, baseline.shape[1], 10)
     se = baseline[:, :m].std(axis=0, ddof=1) * np.sqrt(1.0 / baseline.shape[0] + 1.0 / n_ours)
@@ -77,14 +67,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--full-baseline", action="store_true")
-    parser.add_argument(
-        "--blas-threads", action="store_true", help="do not limit BLAS threads for the baselines"
-    )
+    add_blas_threads_option(parser, "the baselines")
     args = parser.parse_args()
-    if not args.blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1, user_api="blas")
+    limit_blas_threads(args)
     rng = np.random.default_rng(0)
     ok = True
 
@@ -111,7 +96,7 @@ def main() -> int:
     same = agree(result.random_mean, dual, n_iter)
     print(
         f"wide  48 x 13,542, 100 draws: measurand {t_ours:.3f} s (k = {result.k}, "
-        f"k_first_crossing = {result.k_first_crossing}); dual loop {t_dual:.2f} s "
+        f"k_count = {result.k_count}); dual loop {t_dual:.2f} s "
         f"({t_dual / t_ours:.1f}x); direct loop {t_direct:.0f} s ({t_direct / t_ours:.0f}x; "
         f"{how}); means agree: {same}"
     )

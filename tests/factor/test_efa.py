@@ -15,13 +15,13 @@ lavaan::HolzingerSwineford1939 (x1..x9, 301 rows) with 3 factors:
 
 from __future__ import annotations
 
-import json
 import warnings
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _factor_reference import data as _data
+from _factor_reference import reference as _reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
@@ -31,22 +31,8 @@ from measurand.errors import DegenerateDataWarning, InputError
 from measurand.factor._nonneg_em import fit_nonneg_em
 from measurand.factor.efa import FactorAnalysis
 
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
 K = {"bfi": 5, "hs": 3}
 R_ROTATIONS = ["none", "varimax", "quartimax", "oblimin", "quartimin", "geominQ", "promax"]
-
-
-@cache
-def _reference() -> dict:
-    return json.loads((REFERENCE_DIR / "factor_reference.json").read_text())
-
-
-@cache
-def _data(dataset: str) -> np.ndarray:
-    if dataset == "bfi":
-        return np.genfromtxt(REFERENCE_DIR / "bfi.csv", delimiter=",", skip_header=1)
-    hs = np.genfromtxt(REFERENCE_DIR / "holzinger_swineford_1939.csv", delimiter=",", skip_header=1)
-    return hs[:, 1:]
 
 
 @cache

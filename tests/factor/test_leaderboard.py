@@ -170,11 +170,11 @@ def test_property_row_order_does_not_matter(seed, n):
     perm = np.random.default_rng(seed).permutation(n)
     a = leaderboard(z, names=names, n_factors=1, n_resamples=60, seed=seed)
     b = leaderboard(z[perm], names=[names[i] for i in perm], n_factors=1, n_resamples=60, seed=seed)
+    # Rows are fitted in a canonical order, so the board is identical, not merely close (the
+    # fits stop at a tolerance: in another row order they used to stop ~1e-4 apart on small n).
     assert a.names == b.names
-    for ra, rb in zip(a.rows, b.rows, strict=True):
-        assert ra.rank_ci == rb.rank_ci
-        assert ra.aggregate == pytest.approx(rb.aggregate, abs=1e-4)  # fit tolerance
-        assert 0.0 <= ra.p_first <= 1.0
+    assert a.to_dict()["rows"] == b.to_dict()["rows"]
+    assert all(0.0 <= row.p_first <= 1.0 for row in a.rows)
 
 
 def test_leaderboard_bad_input():

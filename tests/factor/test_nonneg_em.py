@@ -11,6 +11,8 @@ References:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -303,19 +305,80 @@ def test_property_constraints_hold_and_likelihood_climbs(seed, n, p, k, accelera
 
 
 @settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(20, 80),
+    p=st.integers(4, 8),
+    k=st.integers(1, 2),
+)
+def test_property_em_map_is_column_permutation_equivariant(seed, n, p, k):
+    # The start and every EM step commute with a permutation of the columns, so the same number
+    # of plain EM steps on permuted columns gives the permuted parameters, up to rounding.
+    rng = np.random.default_rng(seed)
+    truth = np.abs(rng.normal(0.5, 0.25, size=(p, k)))
+    truth = truth / np.maximum(1.0, 1.05 * np.linalg.norm(truth, axis=1, keepdims=True))
+    z = zscore(simulate(truth, n, seed))
+    fixed = np.where(rng.random(p) < 0.3, rng.uniform(0, 1, p), np.nan)
+    perm = rng.permutation(p)
+    steps = {"accelerate": False, "tol": 1e-300, "max_iter": 300}  # exactly 300 EM steps
+    fit = fit_nonneg_em(z, k, fixed_psi=fixed, **steps)
+    permuted = fit_nonneg_em(z[:, perm], k, fixed_psi=fixed[perm], **steps)
+    np.testing.assert_allclose(permuted.loadings, fit.loadings[perm], atol=1e-10)
+    np.testing.assert_allclose(permuted.uniquenesses, fit.uniquenesses[perm], atol=1e-10)
+
+
+def distance_to_fixed_point(z: np.ndarray, fit: NonnegEMResult, steps: int = 200) -> float:
+    """Estimated max-norm distance from a fit's parameters to the EM fixed point it approaches.
+
+    Near a fixed point EM converges linearly, |x_{m+1} − x_m| ≈ ρ |x_m − x_{m−1}|, so the rest of
+    the way after m steps is about |x_{m+1} − x_m| ρ / (1 − ρ). Returns the distance covered by
+    ``steps`` more plain EM steps plus that tail (inf while ρ >= 1: not yet in the linear regime).
+    """
+
+    def em(lam, psi, n_steps):
+        lam, psi, _, _ = fit_nonneg_em_batch(
+            z, np.ones((1, z.shape[1])), lam, psi, tol=1e-300, max_iter=n_steps, accelerate=False
+        )
+        return lam[0], psi[0]
+
+    start = np.r_[fit.loadings.ravel(), fit.uniquenesses]
+    lam, psi = em(fit.loadings, fit.uniquenesses, steps - 2)
+    points = [np.r_[lam.ravel(), psi]]
+    for _ in range(2):
+        lam, psi = em(lam, psi, 1)
+        points.append(np.r_[lam.ravel(), psi])
+    covered = np.max(np.abs(points[2] - start))
+    previous = np.max(np.abs(points[1] - points[0]))
+    last = np.max(np.abs(points[2] - points[1]))
+    if last < 1e-13:  # converged to rounding
+        return float(covered + 1e-12)
+    rate = last / previous
+    return float(covered + last * rate / (1.0 - rate)) if rate < 1.0 else math.inf
+
+
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(30, 80), p=st.integers(4, 8))
 def test_property_one_factor_fit_is_column_permutation_equivariant(seed, n, p):
     rng = np.random.default_rng(seed)
     truth = rng.uniform(0.3, 0.85, size=(p, 1))
     z = zscore(simulate(truth, n, seed))
     fit = fit_nonneg_em(z, 1, tol=1e-10, max_iter=20_000)
-    # A Heywood case (ψ → 0) converges sublinearly: the stopping point is not the optimum.
-    assume(fit.uniquenesses.min() > 0.01)
     perm = rng.permutation(p)
     permuted = fit_nonneg_em(z[:, perm], 1, tol=1e-10, max_iter=20_000)
+    # A Heywood case (a free ψ sliding to 0) converges sublinearly: there the stopping rule pins
+    # neither ℓ nor the parameters (ψ ~ 1e-4 at the stop, ℓ still rising by ~1e-6).
+    assume(min(fit.uniquenesses.min(), permuted.uniquenesses.min()) > 1e-3)
     assert permuted.loglik == pytest.approx(fit.loglik, rel=1e-9)
-    np.testing.assert_allclose(permuted.loadings, fit.loadings[perm], atol=1e-6)
-    np.testing.assert_allclose(permuted.uniquenesses, fit.uniquenesses[perm], atol=1e-6)
+    # SQUAREM accepts or rejects an extrapolation by comparing two log-likelihoods that differ
+    # by rounding near the optimum, so the two runs take different paths and stop at different
+    # points: each within the distance that is left after max|F(x) − x| < tol, about
+    # tol / (1 − ρ). Near a Heywood case EM's rate ρ approaches 1 and that distance is ~1e-5,
+    # far above tol; compare within the distances measured at both end points (x2 for safety).
+    slack = distance_to_fixed_point(z, fit) + distance_to_fixed_point(z[:, perm], permuted)
+    if math.isfinite(slack):  # else EM is not yet converging linearly: no distance to compare
+        atol = 2.0 * slack + 1e-9
+        np.testing.assert_allclose(permuted.loadings, fit.loadings[perm], atol=atol)
+        np.testing.assert_allclose(permuted.uniquenesses, fit.uniquenesses[perm], atol=atol)
 
 
 # ----------------------------------------------------------------------------------------------

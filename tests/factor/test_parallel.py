@@ -8,33 +8,16 @@ psych references (tests/reference/factor_reference.json, from factor_fixtures.R)
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _factor_reference import data as _data
+from _factor_reference import reference as _reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from measurand.errors import InputError
 from measurand.factor._corr import correlation_matrix, smc
 from measurand.factor.parallel import correlation_eigenvalues, parallel_analysis
-
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
-
-
-@cache
-def _reference() -> dict:
-    return json.loads((REFERENCE_DIR / "factor_reference.json").read_text())
-
-
-@cache
-def _data(dataset: str) -> np.ndarray:
-    if dataset == "bfi":
-        return np.genfromtxt(REFERENCE_DIR / "bfi.csv", delimiter=",", skip_header=1)
-    hs = np.genfromtxt(REFERENCE_DIR / "holzinger_swineford_1939.csv", delimiter=",", skip_header=1)
-    return hs[:, 1:]
 
 
 @pytest.mark.parametrize("dataset", ["bfi", "hs"])
@@ -110,9 +93,31 @@ def test_counts_on_two_factor_data() -> None:
     X = rng.standard_normal((n, 2)) @ L.T + rng.standard_normal((n, p)) * np.sqrt(0.51)
     for kind in ("pca", "fa"):
         result = parallel_analysis(X, kind=kind, n_iter=200, seed=5)
-        assert result.k_first_crossing == 2
-        assert result.k >= 2 and result.k_mean >= 2
+        assert result.k == result.k_first_crossing == 2
+        assert result.k_mean >= 2 and result.k_count >= 2
         assert np.all(result.observed[:2] > result.random_quantile[:2])
+        assert result.observed[2] <= result.random_quantile[2]
+
+
+def test_k_is_the_first_crossing_and_does_not_find_factors_in_noise() -> None:
+    # Counting every observed eigenvalue above the random 95th percentile finds "factors" in
+    # pure noise (trailing eigenvalues rise when leading ones fall: both sum to p); the first
+    # crossing keeps the false-positive rate near the nominal 5%.
+    runs = [
+        parallel_analysis(
+            np.random.default_rng(seed).standard_normal((120, 20)), n_iter=100, seed=seed
+        )
+        for seed in range(40)
+    ]
+    first = np.array([r.k for r in runs])
+    count = np.array([r.k_count for r in runs])
+    for r in runs:
+        above = r.observed > r.random_quantile
+        expected = int(np.argmin(above)) if not above.all() else above.size
+        assert r.k == expected == r.k_first_crossing
+        assert r.k_count == int(above.sum())
+    assert np.mean(first > 0) <= 0.15  # nominal 0.05; 40 data sets
+    assert np.mean(count > 0) >= 0.3  # the count rule's false positives
 
 
 def test_reproducible_and_seed_dependent() -> None:
@@ -156,7 +161,8 @@ def test_parallel_analysis_properties(n: int, p: int, seed: int) -> None:
     np.testing.assert_allclose(result.random_mean.sum(), p, rtol=1e-10)
     # Eigenvalues beyond the rank n - 1 are zeros, observed and random alike.
     assert np.all(result.observed[n - 1 :] == 0.0)
-    assert 0 <= result.k_first_crossing <= result.k <= p
+    assert 0 <= result.k == result.k_first_crossing <= result.k_count <= p
+    assert result.k <= result.k_mean  # the mean lies below the 95th percentile
 
 
 @settings(max_examples=30, deadline=None)

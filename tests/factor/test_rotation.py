@@ -9,24 +9,14 @@ tests/reference/factor_fixtures.R. The input matrix is psych's unrotated ML solu
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _factor_reference import reference as _reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from measurand.errors import InputError
 from measurand.factor.rotation import orient_factors, rotate
-
-REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "factor_reference.json"
-
-
-@cache
-def _reference() -> dict:
-    return json.loads(REFERENCE.read_text())
 
 
 def _gp(dataset: str) -> dict:

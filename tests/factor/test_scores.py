@@ -8,12 +8,10 @@ computes as Thurstone's ``solve(R, Lambda Phi)``) and ``factor.scores(x, f, Phi,
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _factor_reference import data as _data
+from _factor_reference import reference as _reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.decomposition import FactorAnalysis as SklearnFactorAnalysis
@@ -21,21 +19,6 @@ from sklearn.decomposition import FactorAnalysis as SklearnFactorAnalysis
 from measurand.errors import InputError
 from measurand.factor._corr import correlation_matrix
 from measurand.factor.scores import communality, factor_score_weights, factor_scores
-
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
-
-
-@cache
-def _reference() -> dict:
-    return json.loads((REFERENCE_DIR / "factor_reference.json").read_text())
-
-
-@cache
-def _data(dataset: str) -> np.ndarray:
-    if dataset == "bfi":
-        return np.genfromtxt(REFERENCE_DIR / "bfi.csv", delimiter=",", skip_header=1)
-    hs = np.genfromtxt(REFERENCE_DIR / "holzinger_swineford_1939.csv", delimiter=",", skip_header=1)
-    return hs[:, 1:]  # drop the id column
 
 
 def _scale(X: np.ndarray) -> np.ndarray:

@@ -7,54 +7,9 @@ on plain arrays. Signals are derived from named arrays with small specs such as
 
 from __future__ import annotations
 
+from measurand.diagnose import workflow
 from measurand.diagnose.signals import Signal, derive_signal, parse_signal
-from measurand.diagnose.workflow import (
-    CELL_MEANINGS,
-    CELL_NAMES,
-    Cell,
-    CellsResult,
-    DiagnoseResult,
-    DiagnoseSettings,
-    Fraction,
-    GroupMedian,
-    GroupMedians,
-    Histogram,
-    PairedResult,
-    SignalAUC,
-    SignalInfo,
-    compute_threshold,
-    diagnose,
-    group_medians,
-    paired_comparison,
-    parse_threshold,
-    settling_cells,
-    signal_auc,
-    signal_histogram,
-)
+from measurand.diagnose.workflow import *  # noqa: F403 - re-exports exactly workflow.__all__
 
-__all__ = [
-    "CELL_MEANINGS",
-    "CELL_NAMES",
-    "Cell",
-    "CellsResult",
-    "DiagnoseResult",
-    "DiagnoseSettings",
-    "Fraction",
-    "GroupMedian",
-    "GroupMedians",
-    "Histogram",
-    "PairedResult",
-    "Signal",
-    "SignalAUC",
-    "SignalInfo",
-    "compute_threshold",
-    "derive_signal",
-    "diagnose",
-    "group_medians",
-    "paired_comparison",
-    "parse_signal",
-    "parse_threshold",
-    "settling_cells",
-    "signal_auc",
-    "signal_histogram",
-]
+__all__ = ["Signal", "derive_signal", "parse_signal"]
+__all__ += workflow.__all__

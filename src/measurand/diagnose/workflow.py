@@ -40,6 +40,30 @@ from measurand.diagnose.signals import Signal, parse_signal
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike
 
+__all__ = [
+    "CELL_MEANINGS",
+    "CELL_NAMES",
+    "Cell",
+    "CellsResult",
+    "DiagnoseResult",
+    "DiagnoseSettings",
+    "Fraction",
+    "GroupMedian",
+    "GroupMedians",
+    "Histogram",
+    "PairedResult",
+    "SignalAUC",
+    "SignalInfo",
+    "compute_threshold",
+    "diagnose",
+    "group_medians",
+    "paired_comparison",
+    "parse_threshold",
+    "settling_cells",
+    "signal_auc",
+    "signal_histogram",
+]
+
 CI_METHODS = ("delong", "bootstrap")
 BOOTSTRAP_METHODS = ("percentile", "bca")
 NAN_POLICIES = ("drop", "raise")
@@ -572,6 +596,7 @@ def group_medians(
     """
     values = np.asarray(signal_values, dtype=float)
     y = np.asarray(label).astype(bool)
+    seed = _replayable_seed(seed)
     order = np.argsort(values, kind="stable")
     sorted_values = values[order]
     rank = np.empty(values.size, dtype=np.intp)
@@ -1065,33 +1090,17 @@ def _child_seed(root: int, *keys: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([root, *(zlib.crc32(key.encode()) for key in keys)])
 
 
+def _replayable_seed(seed: SeedLike) -> SeedLike:
+    """A seed that gives the same stream on every use (a Generator or None would not)."""
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(int(seed.integers(2**63)))
+    if seed is None:
+        return np.random.SeedSequence()
+    return seed
+
+
 def _copy_seed(seed: SeedLike) -> SeedLike:
     """A SeedSequence spawns the same streams on every use; a fresh Generator for each use."""
     if isinstance(seed, np.random.SeedSequence):
         return np.random.default_rng(seed)
     return seed
-
-
-__all__ = [
-    "CELL_MEANINGS",
-    "CELL_NAMES",
-    "Cell",
-    "CellsResult",
-    "DiagnoseResult",
-    "DiagnoseSettings",
-    "Fraction",
-    "GroupMedian",
-    "GroupMedians",
-    "Histogram",
-    "PairedResult",
-    "SignalAUC",
-    "SignalInfo",
-    "compute_threshold",
-    "diagnose",
-    "group_medians",
-    "paired_comparison",
-    "parse_threshold",
-    "settling_cells",
-    "signal_auc",
-    "signal_histogram",
-]

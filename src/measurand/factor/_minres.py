@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from measurand.factor._ml import UniquenessFit, fit_uniquenesses
 
-
-def _minres_parts(psi: np.ndarray, R: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+def minres_parts(psi: np.ndarray, R: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """Return (F(psi), gradient, loadings) from one eigendecomposition (see the module notes)."""
     values, vectors = np.linalg.eigh(R - np.diag(psi))
     values = values[::-1]
     vectors = vectors[:, ::-1]
@@ -27,18 +26,3 @@ def _minres_parts(psi: np.ndarray, R: np.ndarray, k: int) -> tuple[float, np.nda
     loadings = vectors[:, :k] * np.sqrt(kept)
     gradient = np.sum(loadings * loadings, axis=1) + psi - np.diag(R)
     return objective, gradient, loadings
-
-
-def fit_minres(
-    R: np.ndarray,
-    n_factors: int,
-    *,
-    start: np.ndarray,
-    fixed: np.ndarray | None = None,
-    max_iter: int = 1000,
-    tol: float = 1e-10,
-) -> UniquenessFit:
-    """Minres factor analysis of the correlation matrix ``R`` (see the module docstring)."""
-    return fit_uniquenesses(
-        R, n_factors, _minres_parts, start, fixed=fixed, max_iter=max_iter, tol=tol
-    )

@@ -41,7 +41,7 @@ class UniquenessFit:
     message: str
 
 
-def _ml_parts(psi: np.ndarray, R: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
+def ml_parts(psi: np.ndarray, R: np.ndarray, k: int) -> tuple[float, np.ndarray, np.ndarray]:
     """Return (F(psi), gradient, loadings) from one eigendecomposition."""
     scale = 1.0 / np.sqrt(psi)
     values, vectors = np.linalg.eigh(R * np.outer(scale, scale))
@@ -69,7 +69,9 @@ def fit_uniquenesses(
     tol: float,
     upper: float = 1.0,
 ) -> UniquenessFit:
-    """Minimise a concentrated discrepancy ``parts(psi, R, k) -> (F, grad, loadings)``.
+    """Minimise a concentrated discrepancy ``parts(psi, R, k) -> (F, grad, loadings)`` over the
+    uniquenesses in ``[0.005, upper]`` from ``start``: :func:`ml_parts` for maximum likelihood
+    (see the module docstring), :func:`measurand.factor._minres.minres_parts` for minres.
 
     ``fixed`` (p,) holds NaN for free uniquenesses and the value of each fixed one.
     """
@@ -111,19 +113,6 @@ def fit_uniquenesses(
         converged=converged,
         message=str(result.message),
     )
-
-
-def fit_ml(
-    R: np.ndarray,
-    n_factors: int,
-    *,
-    start: np.ndarray,
-    fixed: np.ndarray | None = None,
-    max_iter: int = 1000,
-    tol: float = 1e-10,
-) -> UniquenessFit:
-    """ML factor analysis of the correlation matrix ``R`` (see the module docstring)."""
-    return fit_uniquenesses(R, n_factors, _ml_parts, start, fixed=fixed, max_iter=max_iter, tol=tol)
 
 
 def degrees_of_freedom(p: int, k: int) -> float:

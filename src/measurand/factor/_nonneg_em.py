@@ -34,6 +34,10 @@ F, so both variants reach the same solution; SQUAREM needs far fewer EM steps.
 Stopping rule (both variants): the largest change of one EM step over the loadings and the free
 uniquenesses, max|F(x) − x|, falls below ``tol`` (1e-7 by default), or ``max_iter`` EM steps were
 taken. ``n_iter`` counts EM steps (evaluations of F) in both variants, so the numbers compare.
+The rule bounds a step, not the distance to the fixed point, which is about tol / (1 − ρ) for EM's
+linear rate ρ; ρ approaches 1 near a Heywood case (a free ψ near 0), where two fits stopped at
+tol = 1e-10 can differ by ~1e-5 in the parameters (and SQUAREM's accept/reject comparisons of ℓ,
+equal to rounding near the optimum, make which point it stops at depend on rounding).
 
 Conventions: factors are ordered by decreasing Σ_j λ_jl² and are non-negative, so there is no sign
 or rotation ambiguity left except among factors that are exact copies. The computation runs on S

@@ -40,8 +40,14 @@ from measurand.factor._corr import (
     is_positive_definite,
     smc,
 )
-from measurand.factor._minres import fit_minres
-from measurand.factor._ml import LOWER_BOUND, degrees_of_freedom, fit_ml, fit_statistics
+from measurand.factor._minres import minres_parts
+from measurand.factor._ml import (
+    LOWER_BOUND,
+    degrees_of_freedom,
+    fit_statistics,
+    fit_uniquenesses,
+    ml_parts,
+)
 from measurand.factor.rotation import ROTATIONS, RotationResult, orient_factors, rotate
 from measurand.factor.scores import SCORE_METHODS, factor_score_weights
 from measurand.stats._rng import SeedLike
@@ -61,6 +67,8 @@ _PSYCH_NORMALIZE = {
     "geomin": False,
 }
 _CONSTANT_SD = 1e-12
+# The concentrated discrepancy F(psi) that each method minimises over the uniquenesses.
+_DISCREPANCIES = {"ml": ml_parts, "minres": minres_parts}
 
 
 class FactorAnalysis:
@@ -204,6 +212,7 @@ class FactorAnalysis:
 
         if self.method == "nonneg_em":
             loadings, psi, n_iter, converged = self._fit_nonneg_em(X, k, fixed)
+            self.heywood_ = np.zeros(p, dtype=bool)
         else:
             if self.method == "ml" and not positive_definite:
                 raise InputError(
@@ -212,35 +221,28 @@ class FactorAnalysis:
                     "that is a linear combination of others; use method='minres' or "
                     "'nonneg_em'"
                 )
-            start = 1.0 - smc(R) if positive_definite else np.full(p, 0.5)
-            solver = fit_ml if self.method == "ml" else fit_minres
-            fit = solver(
+            fit = fit_uniquenesses(
                 R,
                 k,
-                start=start,
+                _DISCREPANCIES[self.method],
+                start=1.0 - smc(R) if positive_definite else np.full(p, 0.5),
                 fixed=fixed,
                 max_iter=1000 if self.max_iter is None else int(self.max_iter),
                 tol=1e-10 if self.tol is None else float(self.tol),
             )
             loadings, n_iter, converged = fit.loadings, fit.n_iter, fit.converged
-            psi = np.diag(R) - np.sum(loadings * loadings, axis=1)
-            if fixed is not None:
-                held = ~np.isnan(fixed)
-                psi[held] = fixed[held]
-            free_at_bound = fit.psi <= LOWER_BOUND * (1.0 + 1e-6)
-            if fixed is not None:
-                free_at_bound &= np.isnan(fixed)
-            self.heywood_ = free_at_bound
-            if free_at_bound.any():
+            held = np.full(p, np.nan) if fixed is None else fixed
+            free = np.isnan(held)
+            psi = np.where(free, np.diag(R) - np.sum(loadings * loadings, axis=1), held)
+            self.heywood_ = free & (fit.psi <= LOWER_BOUND * (1.0 + 1e-6))
+            if self.heywood_.any():
                 warnings.warn(
                     "Heywood case: the uniqueness of "
-                    + ", ".join(repr(names[j]) for j in np.flatnonzero(free_at_bound))
+                    + ", ".join(repr(names[j]) for j in np.flatnonzero(self.heywood_))
                     + f" reached the lower bound {LOWER_BOUND}; interpret with care",
                     DegenerateDataWarning,
                     stacklevel=3,
                 )
-        if self.method == "nonneg_em":
-            self.heywood_ = np.zeros(p, dtype=bool)
         if not converged:
             warnings.warn(
                 f"{self.method} did not converge in {n_iter} iterations",

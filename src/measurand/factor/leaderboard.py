@@ -314,10 +314,16 @@ def leaderboard(
             raise InputError(f"weights must be {k} non-negative numbers, not all zero")
         w = w / w.sum()
     rng = as_generator(seed)
+    # Fit on the rows in a canonical (lexicographic) order and map the scores back: the fits stop
+    # at a tolerance, and floating-point sums in another row order can stop them at another
+    # point of a flat likelihood, so without this the board could depend on how rows are listed.
+    canonical = np.lexsort(z.T[::-1])
+    z = z[canonical]
     z = z - z.mean(axis=0)
 
     lam, psi, phi = _fit_model(z, k, method, rotation, fixed_psi, seed)
-    theta = posterior_scores(z, lam, psi, phi)
+    theta = np.empty((n, k))
+    theta[canonical] = posterior_scores(z, lam, psi, phi)
     aggregate = theta @ w
     order = np.argsort(-aggregate, kind="stable")
     rank_of = np.empty(n, dtype=np.int64)
@@ -332,7 +338,7 @@ def leaderboard(
         boot, valid = _bootstrap_aggregates(
             z, counts, lam, psi, phi, w, method, rotation, fixed_psi, seed
         )
-        boot = boot[valid]
+        boot = boot[valid][:, np.argsort(canonical)]  # back to the input's row order
         n_valid = int(valid.sum())
 
     alpha = 1.0 - confidence_level
