@@ -8,6 +8,17 @@ from measurand.errors import DegenerateDataWarning, InputError, MeasurandError, 
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("compare", "diagnose", "factor", "factors", "io", "noise", "report")
+
+
+def __getattr__(name: str) -> object:
+    # Workflow packages load on first use, so `import measurand` stays light.
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"measurand.{name}")
+    raise AttributeError(f"module 'measurand' has no attribute {name!r}")
+
 __all__ = [
     "ConfidenceInterval",
     "DegenerateDataWarning",
