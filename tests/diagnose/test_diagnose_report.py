@@ -107,3 +107,24 @@ def test_single_class_and_no_intervals_render(zero_b):
     assert "## Warnings" in text
     assert "AUC intervals: none" in text
     diagnose_report(res).to_html()
+
+
+def test_unsettled_direction_reads_the_same_in_headline_and_table() -> None:
+    import numpy as np
+
+    from measurand.diagnose import diagnose
+    from measurand.report.diagnose import diagnose_report
+
+    rng = np.random.default_rng(5)
+    label = (rng.random(400) < 0.6).astype(int)
+    signal = rng.normal(size=(400, 4)).max(axis=1)  # unrelated to the label
+    result = diagnose(
+        {"y": label, "s": signal}, label="y", signals={"s": "s"}, n_resamples=2000, seed=0
+    )
+    (auc,) = result.auc
+    assert auc.bootstrap_ci.low < 0.5 < auc.bootstrap_ci.high
+    lines = diagnose_report(result).to_markdown().splitlines()
+    unsettled = [line for line in lines if "direction not settled" in line]
+    assert any(line.startswith("- AUC(") for line in unsettled)  # headline
+    assert any(line.startswith("| `s` |") for line in unsettled)  # AUC table row
+    assert not any("lower values go with correct" in line for line in lines)

@@ -247,3 +247,22 @@ def test_demo_part_plugs_into_measurand_demo(tmp_path, monkeypatch):
     assert [p.folder for p in parts] == ["factors"]
     results = json.loads((tmp_path / "out" / "factors" / "results.json").read_text())
     assert results["n_factors"] == 1 and results["leaderboard"]["n_resamples"] == 30
+
+
+def test_k_rules_on_pure_noise(tmp_path):
+    # Seed 2: the liberal count finds 2 "factors" in noise, the first crossing finds none.
+    rng = np.random.default_rng(2)
+    noise = rng.normal(size=(60, 30))
+    path = tmp_path / "noise.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["run", *[f"t{j}" for j in range(30)]])
+        writer.writerows([f"r{i}", *row] for i, row in enumerate(noise.tolist()))
+    data = read_matrix(path, id_col="run")
+    count = run_factors(data, k_rule="count", n_resamples=0, pa_iter=100, seed=0)
+    pa = count.parallel_analysis
+    assert (pa.k, pa.k_count) == (0, 2)
+    assert count.n_factors == 2 and count.settings.k_rule == "count"
+    alias = run_factors(data, k_rule="first_crossing", n_resamples=0, pa_iter=100, seed=0)
+    assert alias.settings.k_rule == "quantile"
+    assert alias.parallel_analysis.k == 0 and alias.n_factors == 1  # at least one factor is fitted

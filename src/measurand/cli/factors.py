@@ -25,7 +25,13 @@ from measurand.cli._app import (
     working,
 )
 from measurand.errors import InputError
-from measurand.factors.workflow import K_RULES, METHODS, MISSING_POLICIES, FactorsResult
+from measurand.factors.workflow import (
+    K_RULE_ALIASES,
+    K_RULES,
+    METHODS,
+    MISSING_POLICIES,
+    FactorsResult,
+)
 
 HELP = """What does a benchmark matrix measure, and which ranks can be told apart?
 
@@ -82,9 +88,13 @@ def _parse_weights(text: str | None) -> list[float] | None:
         raise InputError(f"--weights takes comma-separated numbers, got {text!r}") from None
 
 
-def _parse_choice(option: str, text: str, choices: tuple[str, ...]) -> str:
+def _parse_choice(
+    option: str, text: str, choices: tuple[str, ...], aliases: dict[str, str] | None = None
+) -> str:
+    """``text`` as one of ``choices`` (case and ``-``/``_`` ignored); an alias gives its choice."""
     value = text.strip().lower().replace("-", "_")
     normalized = {c.replace("-", "_"): c for c in choices}
+    normalized |= {a.replace("-", "_"): c for a, c in (aliases or {}).items()}
     if value not in normalized:
         raise InputError(f"{option} takes one of {', '.join(choices)}; got {text!r}")
     return normalized[value]
@@ -119,7 +129,11 @@ def factors_command(
     ),
     factors: str = typer.Option("auto", "--factors", "-k", help="Number of factors, or 'auto'."),
     k_rule: str = typer.Option(
-        "quantile", "--k-rule", help="With --factors auto: 'quantile', 'mean', 'first-crossing'."
+        "quantile",
+        "--k-rule",
+        help="With --factors auto: 'quantile' (leading eigenvalues above the random 95th "
+        "percentile, up to the first crossing; alias 'first-crossing'), 'mean' (the same "
+        "against the random mean), 'count' (every eigenvalue above the percentile; liberal).",
     ),
     method: str = typer.Option(
         "nonneg_em", "--method", help="'nonneg_em' (non-negative loadings), 'ml' or 'minres'."
@@ -163,7 +177,7 @@ def factors_command(
 
     formats = parse_formats(fmt)
     n_factors = _parse_factors(factors)
-    rule = _parse_choice("--k-rule", k_rule, K_RULES)
+    rule = _parse_choice("--k-rule", k_rule, K_RULES, K_RULE_ALIASES)
     method_name = _parse_choice("--method", method, METHODS)
     policy = _parse_choice("--missing", missing, MISSING_POLICIES)
     if pa_kind not in ("pca", "fa"):

@@ -9,9 +9,11 @@
    after either, the columns are z-scored again (ddof 0) on the rows analysed;
 2. the correlation matrix is checked (duplicate columns are named);
 3. Horn's parallel analysis (always run, for the scree) chooses k unless ``n_factors`` is given:
-   the count of observed eigenvalues above the random ``quantile`` (``k_rule="quantile"``), above
-   the random mean (``"mean"``) or before the first crossing (``"first_crossing"``); k is kept
-   within what the tasks can identify ((p − k)² ≥ p + k);
+   the leading observed eigenvalues above the random ``quantile``, up to the first one that is not
+   (``k_rule="quantile"``, psych's first-crossing rule; ``"first_crossing"`` is an alias), the
+   same against the random mean (``"mean"``), or every eigenvalue above the random quantile
+   wherever it sits (``"count"``: liberal, it finds factors in pure noise); k is kept within what
+   the tasks can identify ((p − k)² ≥ p + k);
 4. the k-factor model (``method``: ``"nonneg_em"`` — the non-negative model, the default —,
    ``"ml"`` or ``"minres"``, with ``rotation``) through :class:`measurand.factor.FactorAnalysis`;
 5. the leaderboard (aggregate of the posterior-mean factor scores, task-bootstrap rank
@@ -43,6 +45,7 @@ from measurand.io.matrix import MatrixData, MissingReport
 
 __all__ = [
     "K_RULES",
+    "K_RULE_ALIASES",
     "METHODS",
     "MISSING_POLICIES",
     "DataSummary",
@@ -51,13 +54,18 @@ __all__ = [
     "ModelSummary",
     "TaskLoading",
     "clamp_suggested_k",
+    "k_rule_label",
     "max_identified_factors",
     "run_factors",
 ]
 
 METHODS = ("nonneg_em", "ml", "minres")
 MISSING_POLICIES = ("error", "drop-rows", "mean")
-K_RULES = ("quantile", "mean", "first_crossing")
+K_RULES = ("quantile", "mean", "count")
+# Accepted for compatibility: the quantile rule is itself the first crossing of the quantile.
+K_RULE_ALIASES = {"first_crossing": "quantile"}
+# The ParallelAnalysisResult attribute holding each rule's k.
+_K_RULE_ATTRIBUTES = {"quantile": "k", "mean": "k_mean", "count": "k_count"}
 ORTHOGONAL = ("varimax", "quartimax")
 
 
@@ -222,8 +230,15 @@ def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.
     return share
 
 
-def _choose_k(pa: Any, rule: str) -> int:
-    return int({"quantile": pa.k, "mean": pa.k_mean, "first_crossing": pa.k_first_crossing}[rule])
+def k_rule_label(rule: str, quantile: float) -> str:
+    """How parallel analysis chose k under ``rule`` (one of :data:`K_RULES`), for reports."""
+    percentile = f"random {100 * quantile:g}th percentile"
+    how = {
+        "quantile": f"leading eigenvalues above the {percentile}, up to the first crossing",
+        "mean": "leading eigenvalues above the random mean, up to the first crossing",
+        "count": f"every eigenvalue above the {percentile}; liberal, it finds factors in noise",
+    }
+    return f"parallel analysis: {how[rule]}"
 
 
 def run_factors(
@@ -255,6 +270,11 @@ def run_factors(
         From :func:`measurand.io.matrix.read_matrix` (z-scored, higher = better).
     n_factors:
         k, or None / ``"auto"`` for parallel analysis with ``k_rule``.
+    k_rule:
+        ``"quantile"`` (first crossing of the random ``pa_quantile``; alias
+        ``"first_crossing"``), ``"mean"`` (first crossing of the random mean) or ``"count"``
+        (every eigenvalue above the random quantile; liberal). ``settings.k_rule`` records
+        the rule an alias names.
     method, rotation:
         The factor model. ``rotation="auto"`` means none for ``nonneg_em`` (its loadings are
         already non-negative and need none) and ``"oblimin"`` for ``ml``/``minres`` (psych's
@@ -290,6 +310,7 @@ def run_factors(
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if missing not in MISSING_POLICIES:
         raise InputError(f"missing must be one of {', '.join(MISSING_POLICIES)}, got {missing!r}")
+    k_rule = K_RULE_ALIASES.get(k_rule, k_rule)
     if k_rule not in K_RULES:
         raise InputError(f"k_rule must be one of {', '.join(K_RULES)}, got {k_rule!r}")
     if rotation == "auto":
@@ -337,13 +358,8 @@ def run_factors(
     notify("parallel analysis")
     pa = parallel_analysis(z, n_iter=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
     if n_factors is None:
-        k = _choose_k(pa, k_rule)
-        rule = {
-            "quantile": f"parallel analysis: eigenvalues above the random {pa_quantile:g} quantile",
-            "mean": "parallel analysis: eigenvalues above the random mean",
-            "first_crossing": "parallel analysis: eigenvalues before the first crossing",
-        }[k_rule]
-        k = clamp_suggested_k(k, p, warnings)
+        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
+        rule = k_rule_label(k_rule, pa.quantile)
     else:
         if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
             raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")

@@ -388,7 +388,7 @@ def _choose_k(
     seed: Any,
     warnings: list[str],
 ) -> tuple[int, str, int | None]:
-    from measurand.factors.workflow import clamp_suggested_k, max_identified_factors
+    from measurand.factors.workflow import clamp_suggested_k, k_rule_label, max_identified_factors
 
     n, p = z.shape
     if n_factors is not None:
@@ -411,7 +411,7 @@ def _choose_k(
 
     pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
     k = clamp_suggested_k(int(pa.k), p, warnings)
-    return k, "parallel analysis (eigenvalues above the random 95th percentile)", int(pa.k)
+    return k, k_rule_label("quantile", pa.quantile), int(pa.k)
 
 
 def _matrix_noise(

@@ -41,7 +41,8 @@ def diagnose_report(result: DiagnoseResult, *, source: str | None = None) -> Rep
     auc_section.add(
         f"AUC = P(signal of a correct example > signal of a wrong one), ties counting ½; 0.5 is "
         f"no separation. Higher values predict a correct answer; an AUC below 0.5 means lower "
-        f"values do (the AUC of the negated signal is 1 − AUC). Intervals are {level} two-sided: "
+        f"values do (the AUC of the negated signal is 1 − AUC); a direction is read only when "
+        f"the interval (bootstrap, else DeLong) excludes 0.5. Intervals are {level} two-sided: "
         f"DeLong (normal, from placement values) and bootstrap "
         f"({result.settings.bootstrap_method}, {result.settings.n_resamples:,} resamples"
         f"{', stratified by class' if result.settings.stratified else ''})."
@@ -141,25 +142,27 @@ def _headline(result: DiagnoseResult, level: str) -> str:
 
 
 def _auc_sentence(entry: SignalAUC, level: str) -> str:
-    """The AUC in the direction that predicts correct answers.
+    """The AUC in the direction that predicts correct answers, read as in the AUC table.
 
-    An AUC below 0.5 is restated for the negated signal: ``AUC(-s) = 1 - AUC(s)`` exactly, and
-    its interval is the mirror image ``[1 - high, 1 - low]`` (exact for DeLong and percentile
-    intervals, which are symmetric under negation).
+    An AUC below 0.5 whose interval excludes 0.5 is restated for the negated signal:
+    ``AUC(-s) = 1 - AUC(s)`` exactly, and its interval is the mirror image ``[1 - high, 1 - low]``
+    (exact for DeLong and percentile intervals, which are symmetric under negation). Without a
+    settled direction the AUC is given as it is.
     """
     ci, kind = _best_auc_interval(entry)
     name = f"`{entry.signal}`"
-    if entry.auc != entry.auc:
+    direction = _auc_direction(entry)
+    if direction is None:
         return f"AUC({name} → correct) is undefined: a class is empty"
-    if entry.auc >= 0.5:
-        ci_text = f", {level} CI {_interval(ci)} ({kind})" if ci is not None else ""
-        return f"AUC({name} → correct) = {entry.auc:.4f}{ci_text}: higher values go with correct"
-    mirrored = None if ci is None else ConfidenceInterval(1 - ci.high, 1 - ci.low)
-    ci_text = f", {level} CI {_interval(mirrored)} ({kind})" if mirrored is not None else ""
-    return (
-        f"AUC(−{name} → correct) = {1 - entry.auc:.4f}{ci_text}: lower {name} goes with correct "
-        f"(AUC of {name} as given: {entry.auc:.4f})"
-    )
+    if direction < 0:
+        mirrored = None if ci is None else ConfidenceInterval(1 - ci.high, 1 - ci.low)
+        ci_text = f", {level} CI {_interval(mirrored)} ({kind})" if mirrored is not None else ""
+        return (
+            f"AUC(−{name} → correct) = {1 - entry.auc:.4f}{ci_text}: lower {name} goes with "
+            f"correct answers (AUC of {name} as given: {entry.auc:.4f})"
+        )
+    ci_text = f", {level} CI {_interval(ci)} ({kind})" if ci is not None else ""
+    return f"AUC({name} → correct) = {entry.auc:.4f}{ci_text}: {_reading(entry)}"
 
 
 def _best_auc_interval(entry: SignalAUC) -> tuple[ConfidenceInterval | None, str]:
@@ -170,14 +173,29 @@ def _best_auc_interval(entry: SignalAUC) -> tuple[ConfidenceInterval | None, str
     return None, ""
 
 
-def _reading(entry: SignalAUC) -> str:
+def _auc_direction(entry: SignalAUC) -> int | None:
+    """+1 when higher values go with correct answers, −1 when lower ones do, 0 when neither is
+    shown (AUC = 0.5, or its headline interval includes 0.5), None when the AUC is undefined."""
     if entry.auc != entry.auc:
+        return None
+    ci, _ = _best_auc_interval(entry)
+    if entry.auc == 0.5 or (ci is not None and ci.low <= 0.5 <= ci.high):
+        return 0
+    return 1 if entry.auc > 0.5 else -1
+
+
+def _reading(entry: SignalAUC) -> str:
+    direction = _auc_direction(entry)
+    if direction is None:
         return "undefined (a class is empty)"
-    if entry.auc > 0.5:
+    if direction > 0:
         return "higher values go with correct answers"
-    if entry.auc < 0.5:
+    if direction < 0:
         return f"lower values go with correct answers (AUC of −signal = {1 - entry.auc:.4f})"
-    return "no separation"
+    if entry.auc == 0.5:
+        return "no separation"
+    _, kind = _best_auc_interval(entry)
+    return f"direction not settled (the {kind} CI includes 0.5)"
 
 
 def _auc_table(result: DiagnoseResult, level: str) -> str:

@@ -35,10 +35,10 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
     scree = report.section("How many factors? Horn's parallel analysis")
     scree.add(
         f"Eigenvalues of the observed correlation matrix ({pa.kind.upper()}) against those of "
-        f"{pa.n_iter:,} random normal matrices of the same shape: k = {pa.k} above the random "
-        f"{_q(pa.quantile)} quantile, {pa.k_mean} above the random mean, "
-        f"{pa.k_first_crossing} before the first crossing. Fitted: **k = {k}** "
-        f"({result.n_factors_rule})."
+        f"{pa.n_iter:,} random normal matrices of the same shape. k = {pa.k}: leading "
+        f"eigenvalues above the random {_q(pa.quantile)}, up to the first crossing; {pa.k_mean} "
+        f"against the random mean; {pa.k_count} eigenvalues above the percentile in all. "
+        f"Fitted: **k = {k}** ({result.n_factors_rule})."
     )
     scree.add(_scree_table(pa))
     scree.figure(_scree_figure(pa, k))
@@ -225,12 +225,8 @@ def _scree_table(pa: Any) -> str:
         for i in range(shown)
     ]
     note = "" if shown == len(observed) else f"\n\n(first {shown} of {len(observed)} shown)"
-    return (
-        md_table(
-            ["Component", "Observed", "Random mean", f"Random {_q(pa.quantile)} quantile"], rows
-        )
-        + note
-    )
+    header = ["Component", "Observed", "Random mean", f"Random {_q(pa.quantile)}"]
+    return md_table(header, rows) + note
 
 
 def _loadings_text(result: FactorsResult) -> str:
@@ -392,7 +388,7 @@ def _scree_figure(pa: Any, k: int):
         go.Scatter(
             x=x,
             y=np.asarray(pa.random_quantile)[:shown],
-            name=f"random {_q(pa.quantile)} quantile",
+            name=f"random {_q(pa.quantile)}",
             mode="lines+markers",
             line={"dash": "dash"},
             marker_color=_RED,
@@ -581,4 +577,5 @@ def _rank_ci(row) -> str:
 
 
 def _q(quantile: float) -> str:
-    return f"{100 * quantile:g}th"
+    """``0.95`` -> ``"95th percentile"``."""
+    return f"{100 * quantile:g}th percentile"
