@@ -98,3 +98,22 @@ def seed_means(data: SimpleNamespace, condition: str, metric: str, lo: int, hi: 
 
 def dopamine_path() -> Path:
     return REPO.parent / "shared" / "data" / "dopamine_baselines.csv.gz"
+
+
+def read_dopamine(agents: list[str], games: list[str]):
+    """The shared Dopamine table restricted to ``agents`` x ``games``; skips when absent."""
+    import pytest
+
+    path = dopamine_path()
+    if not path.exists():
+        pytest.skip(f"shared Dopamine data not found at {path}")
+    table = pytest.importorskip("measurand.io.table")
+    return table.read_table(
+        path,
+        condition="agent",
+        seed="run",
+        task="game",
+        step="iteration",
+        value="value",
+        filters={"agent": agents, "game": games},
+    )

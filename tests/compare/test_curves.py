@@ -13,7 +13,7 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from analysis_data import dopamine_path, long_frame
+from analysis_data import long_frame, read_dopamine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
@@ -304,19 +304,7 @@ def test_curves_property(matrix, band):
 
 
 def test_dopamine_curves():
-    path = dopamine_path()
-    if not path.exists():
-        pytest.skip(f"shared Dopamine data not found at {path}")
-    table = pytest.importorskip("measurand.io.table")
-    data = table.read_table(
-        path,
-        condition="agent",
-        seed="run",
-        task="game",
-        step="iteration",
-        value="value",
-        filters={"agent": ["DQN", "Rainbow"], "game": ["pong"]},
-    )
+    data = read_dopamine(["DQN", "Rainbow"], ["pong"])
     result = learning_curves(data, band="ci", n_resamples=500, seed=0)
     frame = result.frame
     assert set(frame["condition"].to_list()) == {"DQN", "Rainbow"}

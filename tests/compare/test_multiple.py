@@ -14,7 +14,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from analysis_data import campaign, dopamine_path
+from analysis_data import campaign, read_dopamine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
@@ -328,20 +328,8 @@ def test_ordering_status_rule_property(rng_seed, k):
 
 
 def test_dopamine_pairs_and_ordering_on_pong():
-    path = dopamine_path()
-    if not path.exists():
-        pytest.skip(f"shared Dopamine data not found at {path}")
-    table = pytest.importorskip("measurand.io.table")
     agents = ["DQN", "C51", "Rainbow"]
-    data = table.read_table(
-        path,
-        condition="agent",
-        seed="run",
-        task="game",
-        step="iteration",
-        value="value",
-        filters={"agent": agents, "game": ["pong"]},
-    )
+    data = read_dopamine(agents, ["pong"])
     everything = compare_all(data, metrics="value", window="last:10", n_resamples=2000)
     assert everything.frame.height == 3
     assert (everything.frame["task"] == "pong").all()

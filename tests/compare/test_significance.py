@@ -26,7 +26,7 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from analysis_data import campaign, dopamine_path, long_frame, run_data, seed_means
+from analysis_data import campaign, long_frame, read_dopamine, run_data, seed_means
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
@@ -668,19 +668,7 @@ def test_campaign_through_read_campaign(tmp_path):
 
 
 def test_dopamine_dqn_vs_rainbow_on_pong():
-    path = dopamine_path()
-    if not path.exists():
-        pytest.skip(f"shared Dopamine data not found at {path}")
-    table = pytest.importorskip("measurand.io.table")
-    data = table.read_table(
-        path,
-        condition="agent",
-        seed="run",
-        task="game",
-        step="iteration",
-        value="value",
-        filters={"agent": ["DQN", "Rainbow"], "game": ["pong"]},
-    )
+    data = read_dopamine(["DQN", "Rainbow"], ["pong"])
     res = significance(data, baseline="DQN", candidate="Rainbow", metrics="value", window="last:10")
     (item,) = res.comparisons
     frame = data.frame

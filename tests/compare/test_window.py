@@ -12,7 +12,7 @@ from collections import defaultdict
 import numpy as np
 import polars as pl
 import pytest
-from analysis_data import dopamine_path, long_frame, run_data
+from analysis_data import dopamine_path, long_frame, read_dopamine, run_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -285,23 +285,13 @@ def test_window_means_property(data, spec):
 
 
 def test_dopamine_last_10_iterations():
-    path = dopamine_path()
-    if not path.exists():
-        pytest.skip(f"shared Dopamine data not found at {path}")
-    table = pytest.importorskip("measurand.io.table")
     agents, game = ["DQN", "Rainbow"], "pong"
-    data = table.read_table(
-        path,
-        condition="agent",
-        seed="run",
-        task="game",
-        step="iteration",
-        value="value",
-        filters={"agent": agents, "game": [game]},
-    )
+    data = read_dopamine(agents, [game])
     result = window_means(data, "last:10")
     raw = (
-        pl.scan_csv(path, schema_overrides={"iteration": pl.Float64, "run": pl.Int64})
+        pl.scan_csv(
+            dopamine_path(), schema_overrides={"iteration": pl.Float64, "run": pl.Int64}
+        )
         .filter(pl.col("agent").is_in(agents) & (pl.col("game") == game))
         .collect()
     )
