@@ -33,7 +33,7 @@ import numpy as np
 from scipy import optimize
 
 from _common import add_blas_threads_option, limit_blas_threads, timed
-from measurand.factor import FactorAnalysis
+from measurand.latent import FactorAnalysis
 
 TARGET_RATIO = 3.0
 TOLERANCE = 1e-4

@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 from _common import add_blas_threads_option, limit_blas_threads, timed
-from measurand.factor import parallel_analysis
+from measurand.latent import parallel_analysis
 
 TARGET_WIDE_SECONDS = 1.0
 

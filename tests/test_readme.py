@@ -21,4 +21,4 @@ def test_workflow_packages_load_on_access() -> None:
 
     assert callable(ms.compare.significance)
     assert callable(ms.io.read_campaign)
-    assert ms.factor.FactorAnalysis.__name__ == "FactorAnalysis"
+    assert ms.latent.FactorAnalysis.__name__ == "FactorAnalysis"

@@ -8,7 +8,7 @@ from measurand.errors import DegenerateDataWarning, InputError, MeasurandError, 
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("compare", "diagnose", "factor", "factors", "io", "noise", "report")
+_SUBMODULES = ("compare", "diagnose", "factors", "latent", "io", "noise", "report")
 
 
 def __getattr__(name: str) -> object:

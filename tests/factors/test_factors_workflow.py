@@ -17,9 +17,9 @@ from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
 from measurand.errors import InputError
-from measurand.factor._nonneg_em import fit_nonneg_em
-from measurand.factor.efa import FactorAnalysis
-from measurand.factor.parallel import parallel_analysis
+from measurand.latent._nonneg_em import fit_nonneg_em
+from measurand.latent.efa import FactorAnalysis
+from measurand.latent.parallel import parallel_analysis
 from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
 from measurand.io.output import dumps_json

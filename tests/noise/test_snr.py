@@ -24,7 +24,7 @@ from scipy import stats
 from sklearn.decomposition import FactorAnalysis
 
 from measurand.errors import InputError
-from measurand.factor._nonneg_em import fit_nonneg_em
+from measurand.latent._nonneg_em import fit_nonneg_em
 from measurand.noise.floors import f_ratio_interval, noise_floors
 from measurand.noise.snr import (
     _Anchor,

@@ -1,10 +1,10 @@
-# Reference values for measurand.factor, produced by R's psych, GPArotation and stats::factanal.
+# Reference values for measurand.latent, produced by R's psych, GPArotation and stats::factanal.
 #
 #   cd tests/reference && Rscript factor_fixtures.R
 #
 # Writes bfi.csv (psychTools::bfi, the 25 personality items, 2,800 rows, NA kept),
 # holzinger_swineford_1939.csv (lavaan::HolzingerSwineford1939, 301 rows) and
-# factor_reference.json (every number the tests in tests/factor/ compare against).
+# factor_reference.json (every number the tests in tests/latent/ compare against).
 # The tests read only these files: CI needs no R.
 suppressPackageStartupMessages({
   library(psych); library(GPArotation); library(jsonlite)

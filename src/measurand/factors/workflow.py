@@ -1,6 +1,6 @@
 """``measurand factors``: what does a benchmark matrix measure?
 
-:func:`run_factors` composes the pieces of :mod:`measurand.factor` on a matrix read by
+:func:`run_factors` composes the pieces of :mod:`measurand.latent` on a matrix read by
 :func:`measurand.io.matrix.read_matrix`:
 
 1. missing cells: refused (``missing="error"``, the default, with the counts), listwise deletion
@@ -15,7 +15,7 @@
    wherever it sits (``"count"``: liberal, it finds factors in pure noise); k is kept within what
    the tasks can identify ((p − k)² ≥ p + k);
 4. the k-factor model (``method``: ``"nonneg_em"`` — the non-negative model, the default —,
-   ``"ml"`` or ``"minres"``, with ``rotation``) through :class:`measurand.factor.FactorAnalysis`;
+   ``"ml"`` or ``"minres"``, with ``rotation``) through :class:`measurand.latent.FactorAnalysis`;
 5. the leaderboard (aggregate of the posterior-mean factor scores, task-bootstrap rank
    intervals) and the held-out validation correlations;
 6. optionally the item pool of the tasks' loadings.
@@ -34,13 +34,13 @@ import numpy as np
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.factor.leaderboard import (
+from measurand.latent.leaderboard import (
     HeldoutValidationResult,
     LeaderboardResult,
     heldout_validation,
     leaderboard,
 )
-from measurand.factor.pool import ItemPool, item_pool
+from measurand.latent.pool import ItemPool, item_pool
 from measurand.io.matrix import MatrixData, MissingReport
 
 __all__ = [
@@ -147,7 +147,7 @@ class FactorsResult(Result):
 
     settings: FactorsSettings
     data: DataSummary
-    parallel_analysis: Any  # measurand.factor.ParallelAnalysisResult
+    parallel_analysis: Any  # measurand.latent.ParallelAnalysisResult
     n_factors: int
     n_factors_rule: str
     model: ModelSummary
@@ -300,10 +300,10 @@ def run_factors(
     progress:
         Called with a short message before each step.
     """
-    from measurand.factor._corr import check_correlation, correlation_matrix
-    from measurand.factor.efa import FactorAnalysis
-    from measurand.factor.parallel import parallel_analysis
-    from measurand.factor.scores import communality
+    from measurand.latent._corr import check_correlation, correlation_matrix
+    from measurand.latent.efa import FactorAnalysis
+    from measurand.latent.parallel import parallel_analysis
+    from measurand.latent.scores import communality
 
     notify = progress or (lambda _message: None)
     if method not in METHODS:

@@ -169,7 +169,7 @@ def _batched_maps(loadings: np.ndarray, psi: np.ndarray) -> np.ndarray:
 
 class _Anchor:
     """ψ_j = clip(s²_noise,j / s²_sweep,j, bounds) · Var₀(z_j) on anchored tasks, fitted ψ elsewhere
-    (the rule :func:`~measurand.factor._nonneg_em.fit_nonneg_em` applies to ``fixed_psi``)."""
+    (the rule :func:`~measurand.latent._nonneg_em.fit_nonneg_em` applies to ``fixed_psi``)."""
 
     def __init__(self, sweep: np.ndarray, uniquenesses, anchored, bounds) -> None:
         self.var1 = np.var(sweep, axis=0, ddof=1)

@@ -7,7 +7,7 @@ configuration x the same metrics), and/or a long table with seeds, and runs:
    (ddof 1) with its exact F interval, the h² ceiling clip(1 − share, 0, 1) and the SNR
    1/share − 1. Metrics present in only one of the two matrices are listed, never silently used.
 2. **Noise-anchored factor model**: the non-negative k-factor model
-   (:func:`measurand.factor._nonneg_em.fit_nonneg_em`) on the z-scored sweep (ddof 0), with
+   (:func:`measurand.latent._nonneg_em.fit_nonneg_em`) on the z-scored sweep (ddof 0), with
    ψ_j fixed at clip(noise share_j, 1e-3, 0.999) and free for tasks without a noise
    measurement (``missing="zero"``); k from Horn's parallel analysis unless given. The fitted
    h² = Σλ²/(Σλ² + ψ) is compared with the ceiling (h² above it: overfit, or a noise estimate
@@ -407,7 +407,7 @@ def _choose_k(
                 "k); the fixed uniquenesses help, but check the loadings"
             )
         return k, "given", None
-    from measurand.factor.parallel import parallel_analysis
+    from measurand.latent.parallel import parallel_analysis
 
     pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
     k = clamp_suggested_k(int(pa.k), p, warnings)
@@ -508,7 +508,7 @@ def _matrix_noise(
     fixed_psi = on_model_tasks(floors.noise_share)
     k, rule, parallel_k = _choose_k(z, n_factors, pa_iter, seed, warnings)
     notify(f"fitting the noise-anchored {k}-factor model")
-    from measurand.factor._nonneg_em import fit_nonneg_em
+    from measurand.latent._nonneg_em import fit_nonneg_em
 
     fit = fit_nonneg_em(z, k, fixed_psi=fixed_psi, seed=seed)
     if not fit.converged:

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from measurand.errors import DegenerateDataWarning, InputError
-from measurand.factor._corr import as_data_matrix, correlation_matrix
+from measurand.latent._corr import as_data_matrix, correlation_matrix
 
 __all__ = ["SCORE_METHODS", "communality", "factor_score_weights", "factor_scores"]
 

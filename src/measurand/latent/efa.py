@@ -16,7 +16,7 @@ Conventions (documented, never silent):
   ``rotation_kwargs={"normalize": ...}`` to override.
 * Signs and order: every factor's loadings sum to a positive number, and factors are sorted by
   decreasing variance accounted for, ``diag(Phi Lambda' Lambda)`` (sum of squared loadings for
-  orthogonal solutions) — psych's rule (:func:`measurand.factor.rotation.orient_factors`).
+  orthogonal solutions) — psych's rule (:func:`measurand.latent.rotation.orient_factors`).
 * ``uniquenesses_`` are ``1 - communalities_`` for free uniquenesses (psych's
   ``diag(R - Lambda Phi Lambda')``) and the given value for fixed ones.
 * ``fit_stats_`` uses ``n_obs = `` the number of rows, also with missing cells (psych).
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from measurand.errors import DegenerateDataWarning, InputError
-from measurand.factor._corr import (
+from measurand.latent._corr import (
     as_data_matrix,
     blas_threads_for,
     check_correlation,
@@ -40,16 +40,16 @@ from measurand.factor._corr import (
     is_positive_definite,
     smc,
 )
-from measurand.factor._minres import minres_parts
-from measurand.factor._ml import (
+from measurand.latent._minres import minres_parts
+from measurand.latent._ml import (
     LOWER_BOUND,
     degrees_of_freedom,
     fit_statistics,
     fit_uniquenesses,
     ml_parts,
 )
-from measurand.factor.rotation import ROTATIONS, RotationResult, orient_factors, rotate
-from measurand.factor.scores import SCORE_METHODS, factor_score_weights
+from measurand.latent.rotation import ROTATIONS, RotationResult, orient_factors, rotate
+from measurand.latent.scores import SCORE_METHODS, factor_score_weights
 from measurand.stats._rng import SeedLike
 
 __all__ = ["METHODS", "FactorAnalysis"]
@@ -81,12 +81,12 @@ class FactorAnalysis:
     method
         ``"ml"`` (maximum likelihood, the default), ``"minres"`` (unweighted least squares,
         psych's default) or ``"nonneg_em"`` (the non-negative model ``Lambda >= 0`` fitted by
-        projected EM, :func:`measurand.factor._nonneg_em.fit_nonneg_em`; no rotation).
+        projected EM, :func:`measurand.latent._nonneg_em.fit_nonneg_em`; no rotation).
     rotation
         None/"none", "varimax", "quartimax", "oblimin", "quartimin", "geomin", "promax". With
         one factor there is nothing to rotate and the rotation is skipped (as psych does).
     rotation_kwargs
-        Passed to :func:`measurand.factor.rotation.rotate` (``normalize``, ``gamma``, ``delta``,
+        Passed to :func:`measurand.latent.rotation.rotate` (``normalize``, ``gamma``, ``delta``,
         ``power``, ``max_iter``, ``tol``, ``random_starts``).
     fixed_uniquenesses
         Optional (p,) array: NaN = estimate, a number = hold that uniqueness fixed (for ml and
@@ -105,7 +105,7 @@ class FactorAnalysis:
     --------------------------
     loadings_ (p, k), uniquenesses_ (p,), communalities_ (p,), phi_ (k, k; identity when
     orthogonal), scores_ (n, k), score_weights_ (p, k), fit_stats_ (dict, see
-    :func:`measurand.factor._ml.fit_statistics`), n_iter_, converged_, unrotated_loadings_,
+    :func:`measurand.latent._ml.fit_statistics`), n_iter_, converged_, unrotated_loadings_,
     rotation_ (:class:`RotationResult` or None), correlation_ (p, p), pair_counts_ (p, p or
     None), eigenvalues_ (of ``correlation_``), mean_, scale_, n_obs_, n_features_in_,
     feature_names_in_, heywood_ (bool (p,): a free uniqueness at the 0.005 bound).
@@ -305,7 +305,7 @@ class FactorAnalysis:
     def _fit_nonneg_em(
         self, X: np.ndarray, k: int, fixed: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray, int, bool]:
-        from measurand.factor._nonneg_em import fit_nonneg_em
+        from measurand.latent._nonneg_em import fit_nonneg_em
 
         if np.isnan(X).any():
             raise InputError("method='nonneg_em' needs complete data (Z has missing cells)")

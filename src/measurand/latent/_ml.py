@@ -71,7 +71,7 @@ def fit_uniquenesses(
 ) -> UniquenessFit:
     """Minimise a concentrated discrepancy ``parts(psi, R, k) -> (F, grad, loadings)`` over the
     uniquenesses in ``[0.005, upper]`` from ``start``: :func:`ml_parts` for maximum likelihood
-    (see the module docstring), :func:`measurand.factor._minres.minres_parts` for minres.
+    (see the module docstring), :func:`measurand.latent._minres.minres_parts` for minres.
 
     ``fixed`` (p,) holds NaN for free uniquenesses and the value of each fixed one.
     """

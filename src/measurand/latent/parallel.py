@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.factor._corr import as_data_matrix, blas_threads_for, correlation_matrix, smc
+from measurand.latent._corr import as_data_matrix, blas_threads_for, correlation_matrix, smc
 from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["ParallelAnalysisResult", "correlation_eigenvalues", "parallel_analysis"]

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from measurand.errors import InputError
-from measurand.factor.rotation import orient_factors, rotate
+from measurand.latent.rotation import orient_factors, rotate
 
 
 def _gp(dataset: str) -> dict:

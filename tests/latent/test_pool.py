@@ -1,4 +1,4 @@
-"""Tests for measurand.factor.pool (item pools from rotated loadings).
+"""Tests for measurand.latent.pool (item pools from rotated loadings).
 
 References: the projection onto the non-negative unit ball is checked against
 ``scipy.optimize.minimize`` (SLSQP) solving min ‖x − v‖² s.t. x ≥ 0, ‖x‖ ≤ 1; sparsification and
@@ -18,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 from scipy import optimize
 
 from measurand.errors import InputError
-from measurand.factor.pool import (
+from measurand.latent.pool import (
     POOL_FORMAT,
     ItemPool,
     item_pool,

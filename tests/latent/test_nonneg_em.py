@@ -1,4 +1,4 @@
-"""Tests for measurand.factor._nonneg_em (non-negative k-factor model, plain EM and SQUAREM).
+"""Tests for measurand.latent._nonneg_em (non-negative k-factor model, plain EM and SQUAREM).
 
 References:
 * scikit-learn's ``FactorAnalysis`` (unconstrained Gaussian ML factor analysis): where the ML
@@ -21,7 +21,7 @@ from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
 from measurand.errors import InputError
-from measurand.factor._nonneg_em import (
+from measurand.latent._nonneg_em import (
     PSI_FLOOR,
     NonnegEMResult,
     fit_nonneg_em,
@@ -265,7 +265,7 @@ def test_batched_fits_equal_single_fits_on_the_chosen_columns():
 
 def test_wide_matrix_uses_the_data_not_the_covariance(monkeypatch):
     # With p > n and p above the dense limit, products with S go through Z: same fit as dense.
-    from measurand.factor import _nonneg_em
+    from measurand.latent import _nonneg_em
 
     rng = np.random.default_rng(70)
     lam = np.minimum(np.abs(rng.normal(0.6, 0.1, size=(120, 1))), 0.9)

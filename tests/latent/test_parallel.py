@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from measurand.errors import InputError
-from measurand.factor._corr import correlation_matrix, smc
-from measurand.factor.parallel import correlation_eigenvalues, parallel_analysis
+from measurand.latent._corr import correlation_matrix, smc
+from measurand.latent.parallel import correlation_eigenvalues, parallel_analysis
 
 
 @pytest.mark.parametrize("dataset", ["bfi", "hs"])

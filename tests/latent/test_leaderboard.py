@@ -1,4 +1,4 @@
-"""Tests for measurand.factor.leaderboard (leaderboard with task-bootstrap rank intervals, held-out
+"""Tests for measurand.latent.leaderboard (leaderboard with task-bootstrap rank intervals, held-out
 validation).
 
 References:
@@ -21,8 +21,8 @@ from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
 from measurand.errors import InputError
-from measurand.factor._nonneg_em import fit_nonneg_em
-from measurand.factor.leaderboard import (
+from measurand.latent._nonneg_em import fit_nonneg_em
+from measurand.latent.leaderboard import (
     _draw_tasks,
     _min_distinct,
     heldout_validation,
@@ -191,7 +191,7 @@ def test_leaderboard_bad_input():
 
 
 def test_leaderboard_with_ml_refits():
-    pytest.importorskip("measurand.factor.efa")
+    pytest.importorskip("measurand.latent.efa")
     z, _ = simulate(TWO, 100, seed=11)
     board = leaderboard(
         z,

@@ -12,17 +12,17 @@ Pure numerics on numpy arrays (no file IO, no printing):
 
 from __future__ import annotations
 
-from measurand.factor._nonneg_em import NonnegEMResult, fit_nonneg_em
-from measurand.factor.efa import FactorAnalysis
-from measurand.factor.leaderboard import LeaderboardResult, heldout_validation, leaderboard
-from measurand.factor.parallel import (
+from measurand.latent._nonneg_em import NonnegEMResult, fit_nonneg_em
+from measurand.latent.efa import FactorAnalysis
+from measurand.latent.leaderboard import LeaderboardResult, heldout_validation, leaderboard
+from measurand.latent.parallel import (
     ParallelAnalysisResult,
     correlation_eigenvalues,
     parallel_analysis,
 )
-from measurand.factor.pool import ItemPool, item_pool, load_item_pool
-from measurand.factor.rotation import RotationResult, orient_factors, rotate
-from measurand.factor.scores import communality, factor_score_weights, factor_scores
+from measurand.latent.pool import ItemPool, item_pool, load_item_pool
+from measurand.latent.rotation import RotationResult, orient_factors, rotate
+from measurand.latent.scores import communality, factor_score_weights, factor_scores
 
 __all__ = [
     "FactorAnalysis",

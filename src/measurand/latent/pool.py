@@ -168,7 +168,7 @@ def item_pool(
     info: dict[str, Any] = {
         "format": POOL_FORMAT,
         "format_version": POOL_FORMAT_VERSION,
-        "made_by": "measurand.factor.item_pool",
+        "made_by": "measurand.latent.item_pool",
         "steps": [
             "project onto the non-negative unit ball",
             f"sparsify at tau={float(tau):g} (relative squared contribution), restore row length",

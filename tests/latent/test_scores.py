@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sklearn.decomposition import FactorAnalysis as SklearnFactorAnalysis
 
 from measurand.errors import InputError
-from measurand.factor._corr import correlation_matrix
-from measurand.factor.scores import communality, factor_score_weights, factor_scores
+from measurand.latent._corr import correlation_matrix
+from measurand.latent.scores import communality, factor_score_weights, factor_scores
 
 
 def _scale(X: np.ndarray) -> np.ndarray:

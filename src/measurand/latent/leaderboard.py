@@ -23,7 +23,7 @@ are whole ranks. ``p_above_next`` is the share of resamples in which a row's agg
 next row's: adjacent rows with a share far from 1 cannot be told apart.
 
 Refits of the non-negative model run as one vectorized EM over all resamples (see
-:mod:`measurand.factor._nonneg_em`); the ML/minres refits loop over resamples (they are model fits,
+:mod:`measurand.latent._nonneg_em`); the ML/minres refits loop over resamples (they are model fits,
 not resample statistics).
 
 ``heldout_validation``: Pearson correlation of each factor score and of the aggregate with each
@@ -173,11 +173,11 @@ def posterior_scores(
 def _fit_model(z, k, method, rotation, fixed_psi, seed):
     """Full-data fit: (loadings (p, k), uniquenesses (p,), phi (k, k) or None)."""
     if method == "nonneg_em":
-        from measurand.factor._nonneg_em import fit_nonneg_em
+        from measurand.latent._nonneg_em import fit_nonneg_em
 
         fit = fit_nonneg_em(z, k, fixed_psi=fixed_psi, seed=seed)
         return fit.loadings, fit.uniquenesses, None
-    from measurand.factor.efa import FactorAnalysis
+    from measurand.latent.efa import FactorAnalysis
 
     # Heywood cases and slow convergence of refits are expected on small task subsets; the
     # caller reports what the full-data fit warns about.
@@ -276,7 +276,7 @@ def leaderboard(
         k, the number of factors of the model.
     method:
         ``"nonneg_em"`` (default), ``"ml"`` or ``"minres"`` (through
-        :class:`measurand.factor.FactorAnalysis`, with ``rotation``).
+        :class:`measurand.latent.FactorAnalysis`, with ``rotation``).
     weights:
         Weight of each factor in the aggregate (non-negative, normalised to sum 1); default equal.
     fixed_psi:
@@ -396,7 +396,7 @@ def _bootstrap_aggregates(z, counts, lam_ref, psi_ref, phi_ref, w, method, rotat
     which = which.reshape(-1)
     n_subsets = subsets.shape[0]
     if method == "nonneg_em":
-        from measurand.factor._nonneg_em import fit_nonneg_em_batch
+        from measurand.latent._nonneg_em import fit_nonneg_em_batch
 
         lam_b, psi_b, _, _ = fit_nonneg_em_batch(
             z, subsets, lam_ref, psi_ref, fixed_psi=fixed, tol=_REFIT_TOL

@@ -28,8 +28,8 @@ from scipy import optimize
 from sklearn.decomposition import FactorAnalysis as SklearnFactorAnalysis
 
 from measurand.errors import DegenerateDataWarning, InputError
-from measurand.factor._nonneg_em import fit_nonneg_em
-from measurand.factor.efa import FactorAnalysis
+from measurand.latent._nonneg_em import fit_nonneg_em
+from measurand.latent.efa import FactorAnalysis
 
 K = {"bfi": 5, "hs": 3}
 R_ROTATIONS = ["none", "varimax", "quartimax", "oblimin", "quartimin", "geominQ", "promax"]
