@@ -17,6 +17,7 @@ from campaign_fixtures import HICRA, SEPA, run_records, write_campaign
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from measurand.cli.demo import run_compare_demo
 from measurand.compare import (
     check_ordering,
     compare_all,
@@ -26,7 +27,7 @@ from measurand.compare import (
     run_compare,
     significance,
 )
-from measurand.compare.demo import load_dopamine_subset, run_compare_demo
+from measurand.datasets import dopamine_subset as load_dopamine_subset
 from measurand.errors import InputError
 from measurand.io.campaign import read_campaign
 from measurand.io.output import dumps_json

@@ -525,9 +525,9 @@ def test_absent_conditions_metrics_and_tasks_raise(campaign: Path, tmp_path: Pat
 def test_rules_pick_one_task_of_a_multi_task_table() -> None:
     import polars as pl
 
-    from measurand.compare.demo import load_dopamine_subset
+    from measurand.datasets import dopamine_subset
 
-    data = load_dopamine_subset()
+    data = dopamine_subset()
     rules = {"baseline": "DQN", "candidate": "Rainbow", "window": "last:10"}
     with pytest.raises(InputError, match="the data holds 6 tasks; name one with task"):
         evaluate_litmus(data, parse_rules({**rules, "checks": ["lift(value) > 0"]}))

@@ -270,12 +270,12 @@ def test_demo_default_folder(runner, tmp_path, monkeypatch):
 def test_example_data_is_small_and_shaped_like_the_spec():
     from importlib import resources
 
-    from measurand.diagnose.example import load_example
+    from measurand.datasets import diagnose_example
 
     resource = resources.files("measurand").joinpath("data", "diagnose_example.npz")
     with resources.as_file(resource) as path:
         assert path.stat().st_size < 1_000_000
-    arrays = load_example()
+    arrays = diagnose_example()
     assert arrays["exact_correct"].shape == (2048,)
     assert arrays["lyap_spec"].shape == (2048, 8) and arrays["lyap_spec"].dtype == np.float32
     assert arrays["drift_zH"].shape == arrays["drift_zL"].shape == (2048, 16)

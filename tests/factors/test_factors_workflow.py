@@ -226,9 +226,10 @@ def test_json_report_and_determinism(matrix, tmp_path):
 
 
 def test_demo_writes_a_report(tmp_path):
-    from measurand.factors.demo import load_demo_matrix, run_factors_demo
+    from measurand.cli.demo import run_factors_demo
+    from measurand.datasets import obsscaling_benchmarks
 
-    data = load_demo_matrix()
+    data = obsscaling_benchmarks()
     assert data.shape == (148, 7)
     result = run_factors_demo(tmp_path, seed=0, n_resamples=50)
     written = sorted(p.name for p in (tmp_path / "factors").iterdir())

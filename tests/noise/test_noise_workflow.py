@@ -232,7 +232,7 @@ def test_seeds_section_from_a_long_frame() -> None:
 
 
 def test_demo_recovers_the_synthetic_noise() -> None:
-    from measurand.noise.demo import noise_demo, synthetic_sweep
+    from measurand.cli.demo import noise_demo, synthetic_sweep
 
     result, report = noise_demo(n_draws=300)
     m = result.matrix
