@@ -1,23 +1,41 @@
-"""measurand: statistically sound conclusions from machine-learning experiments."""
+"""measurand: statistically sound conclusions from machine-learning experiments.
+
+``import measurand`` stays light (no numpy, scipy or polars): subpackages load on first use,
+so that ``measurand --help`` starts fast.
+"""
 
 from __future__ import annotations
 
-from measurand import stats
+from typing import TYPE_CHECKING
+
 from measurand._result import ConfidenceInterval, Result
+from measurand._version import __version__
 from measurand.errors import DegenerateDataWarning, InputError, MeasurandError, NoSolutionError
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from measurand import stats
 
-_SUBMODULES = ("compare", "diagnose", "factors", "latent", "io", "noise", "report")
+_SUBMODULES = (
+    "compare",
+    "datasets",
+    "diagnose",
+    "factors",
+    "io",
+    "latent",
+    "noise",
+    "report",
+    "stats",
+)
 
 
 def __getattr__(name: str) -> object:
-    # Workflow packages load on first use, so `import measurand` stays light.
+    # Subpackages load on first use (``measurand.stats.bootstrap_ci`` works without an import).
     if name in _SUBMODULES:
         import importlib
 
         return importlib.import_module(f"measurand.{name}")
     raise AttributeError(f"module 'measurand' has no attribute {name!r}")
+
 
 __all__ = [
     "ConfidenceInterval",

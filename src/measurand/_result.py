@@ -10,8 +10,6 @@ import dataclasses
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
-
 
 class ConfidenceInterval(NamedTuple):
     """A two-sided (or one-sided, with an infinite end) interval."""
@@ -22,6 +20,9 @@ class ConfidenceInterval(NamedTuple):
 
 def to_builtin(value: Any) -> Any:
     """Recursively convert numpy / dataclass values into JSON-serialisable builtins."""
+    # numpy loads here, not at import: `import measurand` (and `measurand --help`) stays light.
+    import numpy as np
+
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return value.to_dict()

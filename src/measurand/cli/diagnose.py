@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -25,9 +25,10 @@ from measurand.cli._app import (
     summary_table,
     working,
 )
-from measurand.diagnose.workflow import CELL_NAMES, DiagnoseResult, diagnose
 from measurand.errors import InputError
-from measurand.io.arrays import read_arrays
+
+if TYPE_CHECKING:  # the workflow (numpy, scipy) loads when the command runs, not for --help
+    from measurand.diagnose.workflow import DiagnoseResult
 
 _NAMED_SPEC = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=(?!=)(.*)$", re.DOTALL)
 
@@ -82,6 +83,8 @@ def load_paired_label(
         return arrays, value
     path_text, sep, name = value.rpartition(":")
     if sep and path_text and Path(path_text).suffix:
+        from measurand.io.arrays import read_arrays
+
         other = read_arrays(path_text)
         if name not in other:
             raise InputError(
@@ -102,7 +105,9 @@ def load_paired_label(
 @reports_input_errors
 def diagnose_command(
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help="A .npz, .parquet or .csv file of named arrays.",
+        ...,
+        metavar="INPUT",
+        help="A .npz, .parquet or .csv file of named arrays.",
         show_default=False,
     ),
     label: str = typer.Option(
@@ -159,6 +164,9 @@ def diagnose_command(
     specs = parse_named_specs(signal)
 
     with working("reading input") as progress:
+        from measurand.diagnose.workflow import diagnose
+        from measurand.io.arrays import read_arrays
+
         arrays = read_arrays(input_path)
         paired_key = None
         if paired_label is not None:
@@ -194,6 +202,8 @@ def diagnose_command(
 
 
 def print_summary(result: DiagnoseResult) -> None:
+    from measurand.diagnose.workflow import CELL_NAMES
+
     """A rich table per signal: AUC with CI, medians, threshold and the 2x2 counts."""
     level = f"{100 * result.settings.confidence_level:g}%"
     console.print(

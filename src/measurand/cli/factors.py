@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,13 +26,9 @@ from measurand.cli._app import (
     working,
 )
 from measurand.errors import InputError
-from measurand.factors.workflow import (
-    K_RULE_ALIASES,
-    K_RULES,
-    METHODS,
-    MISSING_POLICIES,
-    FactorsResult,
-)
+
+if TYPE_CHECKING:  # the workflow (numpy, scipy) loads when the command runs, not for --help
+    from measurand.factors.workflow import FactorsResult
 
 HELP = """What does a benchmark matrix measure, and which ranks can be told apart?
 
@@ -170,7 +167,13 @@ def factors_command(
     seed: int = SeedOption,
     fmt: str = FormatOption,
 ) -> None:
-    from measurand.factors.workflow import run_factors
+    from measurand.factors.workflow import (
+        K_RULE_ALIASES,
+        K_RULES,
+        METHODS,
+        MISSING_POLICIES,
+        run_factors,
+    )
     from measurand.io.matrix import read_matrix
     from measurand.report import write_report
     from measurand.report.factors import factors_report

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson  # a core dependency: several times faster than the standard library
 import polars as pl
 
 from measurand.errors import InputError
@@ -43,12 +44,7 @@ from measurand.io._frames import (
     validate_canonical,
 )
 
-try:  # orjson is several times faster; the standard library is the fallback.
-    import orjson
-
-    _fast_loads = orjson.loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _fast_loads = json.loads
+_fast_loads = orjson.loads
 
 __all__ = ["KNOWN_METRIC_KEYS", "RunData", "read_campaign"]
 

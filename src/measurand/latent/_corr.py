@@ -101,19 +101,13 @@ def blas_threads_for(size: int) -> contextlib.AbstractContextManager[object]:
 
     Factor fits are hundreds of small eigendecompositions and products; on these, BLAS worker
     threads cost more than they save (ML on 2,800 x 25 measured 3.4 ms single-threaded against
-    140 ms with OpenBLAS's two threads on a busy 2-core machine). Uses ``threadpoolctl`` when it
-    is installed (it comes with scikit-learn); otherwise changes nothing.
+    140 ms with OpenBLAS's two threads on a busy 2-core machine), through ``threadpoolctl`` (a
+    core dependency).
     """
     if size > _SMALL_PROBLEM:
         return contextlib.nullcontext()
     if not _controller:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - optional
-            _controller.append(None)
-        else:
-            _controller.append(ThreadpoolController())
-    controller = _controller[0]
-    if controller is None:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+        from threadpoolctl import ThreadpoolController
+
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
