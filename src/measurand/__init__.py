@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 
 from measurand._result import ConfidenceInterval, Result
 from measurand._version import __version__
-from measurand.errors import DegenerateDataWarning, InputError, MeasurandError, NoSolutionError
+from measurand.errors import (
+    DegenerateDataWarning,
+    InputError,
+    MeasurandError,
+    NoSolutionError,
+    OutputError,
+)
 
 if TYPE_CHECKING:
     from measurand import stats
@@ -43,6 +49,7 @@ __all__ = [
     "InputError",
     "MeasurandError",
     "NoSolutionError",
+    "OutputError",
     "Result",
     "__version__",
     "stats",

@@ -39,6 +39,11 @@ class InputError(MeasurandError, ValueError):
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+class OutputError(InputError):
+    """An output location that cannot or must not be written (a protected folder, a parent that
+    is a file, no permission, a full disk, another run holding it). The CLI exits 2."""
+
+
 class NoSolutionError(MeasurandError, ValueError):
     """A solver (power, sample size) has no solution for the requested inputs."""
 

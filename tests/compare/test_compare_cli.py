@@ -91,11 +91,11 @@ def test_campaign_end_to_end_writes_the_report(campaign: Path, tmp_path: Path) -
 def test_no_overwrite_without_force(campaign: Path, tmp_path: Path) -> None:
     out = tmp_path / "report"
     out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    (out / "summary.md").write_text("mine")
     result = invoke("compare", campaign, "--metric", "correct_rate", "--out", out, *FAST)
     assert result.exit_code == 2
     assert "pass --force" in result.output
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert [p.name for p in out.iterdir()] == ["summary.md"]
     result = invoke("compare", campaign, "--metric", "correct_rate", "--out", out, "--force", *FAST)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "summary.md"]

@@ -216,12 +216,12 @@ def test_missing_required_options_exit_2(runner, npz, tmp_path):
 def test_existing_out_needs_force(runner, npz, tmp_path):
     out = tmp_path / "existing"
     out.mkdir()
-    (out / "keep.txt").write_text("previous results")
+    (out / "summary.md").write_text("previous results")
     args = ["diagnose", npz, "-l", "exact_correct", "-s", ZH, "--resamples", "50", "--out", out]
     result = run(runner, *args)
     assert result.exit_code == 2
     assert "not empty; pass --force" in " ".join(result.output.split())
-    assert (out / "keep.txt").read_text() == "previous results"
+    assert (out / "summary.md").read_text() == "previous results"
     result = run(runner, *args, "--force")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.json", "summary.md"]

@@ -171,9 +171,9 @@ def test_refuses_a_non_empty_out_without_force(tmp_path):
     data = write_sweep(tmp_path / "sweep.csv")
     out = tmp_path / "report"
     out.mkdir()
-    (out / "keep.txt").write_text("x")
+    (out / "old.pdf").write_text("x")
     result = invoke(data, *BASE, "--resamples", "10", "--out", out)
     assert result.exit_code == 2 and "not empty" in result.output
     result = invoke(data, *BASE, "--resamples", "10", "--out", out, "--force")
     assert result.exit_code == 0
-    assert not (out / "keep.txt").exists()
+    assert not (out / "old.pdf").exists()

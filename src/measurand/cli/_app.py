@@ -1,21 +1,95 @@
-"""The typer application and the conventions every command shares."""
+"""The typer application and the conventions every command shares.
+
+Exit codes: 0 ok; 1 a verdict/litmus failure the user asked to fail on (``--fail-on``); 2 bad
+usage, bad input or an output that cannot be written (one line naming the file); 3 a bug in
+measurand (one line naming the input and how to report it; ``--debug`` shows the traceback).
+
+Help follows the conventions users know from git and click: plain text wrapped to the terminal,
+``--force`` (not ``--force <bool>``), ``--out PATH``, usage lines such as
+``measurand noise [OPTIONS] [SWEEP] [NOISE]``. See :func:`_conventional_help`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
+import typer.core
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from measurand.errors import InputError, NoSolutionError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a verdict or litmus failure the user asked to fail on (--fail-on)
+EXIT_USAGE = 2  # bad usage, bad input, or an output that cannot be written
+EXIT_BUG = 3  # an uncaught exception: a defect in measurand, never the user's fault
+
+
+# `--debug` anywhere on the command line (or MEASURAND_DEBUG=1) shows tracebacks.
+_STATE: dict[str, Any] = {"debug": bool(os.environ.get("MEASURAND_DEBUG")), "inputs": ()}
+
+_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "bool": "BOOLEAN"}
+
+
+def _conventional_metavar(param: Any, ctx: click.Context) -> str | None:
+    """``PATH``, ``INTEGER``, ``TEXT``... for an option's value; nothing for a flag.
+
+    typer 0.29 prints ``<bool>`` after every flag and ``<list[str]>`` after repeatable options;
+    users know click's and git's conventions (``--force``, ``--out PATH``).
+    """
+    if getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return None
+    if param.metavar is not None:
+        return param.metavar
+    label = typer.core._TyperParameter.display_type(param, ctx).strip("<>")  # type: ignore[attr-defined]
+    if label.startswith("list[") and label.endswith("]"):
+        label = label[5:-1]
+    label = label.removesuffix(" range")
+    if label in ("path", "file", "directory"):
+        return "PATH"
+    if "|" in label:
+        return f"[{label}]"
+    return _TYPE_NAMES.get(label, label.upper())
+
+
+def _argument_name(self: Any) -> str:
+    # A metavar written as "[SWEEP]" would print as "[[SWEEP]]" in the usage line.
+    return self.display_name_raw.strip("[]{}").upper()
+
+
+def _argument_usage(self: Any) -> str:
+    name = _argument_name(self)
+    name = name if self.required else f"[{name}]"
+    return name + ("..." if self.nargs != 1 else "")
+
+
+def _conventional_help() -> None:
+    """Make typer's help read like click's (see the module docstring); applied once at import."""
+    typer.core.TyperOption.display_type_rich = lambda self, ctx: (
+        (  # type: ignore[method-assign]
+            (_conventional_metavar(self, ctx) or "")
+            + ("..." if self.nargs != 1 and not self.is_flag else "")
+        )
+        or None
+    )
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+    typer.core.TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
+    typer.core.TyperArgument._rich_display_name = _argument_name  # type: ignore[method-assign]
+
+
+if hasattr(typer.core, "_TyperParameter") and hasattr(typer.core, "TyperArgument"):
+    _conventional_help()
+
 
 app = typer.Typer(
     name="measurand",
@@ -23,6 +97,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help, wrapped by click to the terminal: rich panels truncate long option names
+    # and squeeze the help column at 80 characters.
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 100},
 )
 
 
@@ -39,42 +117,141 @@ def _main(
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version."
     ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback of an unexpected error (exit code 3)."
+    ),
 ) -> None:
     """Statistically sound conclusions from machine-learning experiments."""
+    if debug:
+        _STATE["debug"] = True
+
 
 console = Console()
 err_console = Console(stderr=True)
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # a verdict or litmus failure the user asked to fail on (--fail-on)
-EXIT_USAGE = 2  # bad usage or bad input
-
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Keyword arguments of a command that name outputs, not inputs.
+_OUTPUT_PARAMETERS = {"out", "export_pool", "pdf", "output"}
+
+
+def _input_paths(kwargs: dict[str, Any]) -> tuple[Path, ...]:
+    paths = []
+    for name, value in kwargs.items():
+        if name in _OUTPUT_PARAMETERS:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        paths += [v for v in values if isinstance(v, Path)]
+    return tuple(paths)
+
+
+def _error_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def report_bug(exc: BaseException, inputs: Sequence[Path] = ()) -> None:
+    """One line for an unexpected exception (exit code 3), or its traceback under --debug."""
+    if _STATE["debug"]:
+        import traceback
+
+        traceback.print_exception(exc)
+    where = f" while processing {', '.join(str(p) for p in inputs)}" if inputs else ""
+    hint = "" if _STATE["debug"] else " (rerun with --debug for the traceback)"
+    err_console.print(
+        f"[bold red]internal error[/]{where}: {type(exc).__name__}: {_error_line(exc)}. "
+        "This is a bug in measurand, not in your input; please report it to the measurand "
+        f"developers with the command line and the measurand version{hint}.",
+        highlight=False,
+        soft_wrap=True,
+        markup=True,
+    )
+
+
+def _release_outputs() -> None:
+    # io.output is imported only by commands that write; nothing to release otherwise.
+    output = sys.modules.get("measurand.io.output")
+    if output is not None:
+        output.release_claims()
 
 
 def reports_input_errors(func: F) -> F:
-    """Turn measurand's input errors into a one-line message on stderr and exit code 2."""
+    """Map every failure of a command to its exit code and a one-line message on stderr.
+
+    measurand's input and output errors exit 2 naming the file; an operating-system error
+    (a file that cannot be read or written) exits 2 naming the path; anything else is a bug:
+    exit 3 with one line naming the input (``--debug``: the traceback). Output folders claimed
+    by the command are released, so a failed run leaves nothing behind.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        inputs = _input_paths(kwargs)
+        _STATE["inputs"] = inputs
         try:
             return func(*args, **kwargs)
         except (InputError, NoSolutionError) as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USAGE) from None
+        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing was written")
             sys.exit(130)
+        except RecursionError as exc:  # deeply nested input: an input problem, not a crash
+            where = ", ".join(str(p) for p in inputs) or "the input"
+            err_console.print(
+                f"[bold red]error:[/] {where}: nested too deeply to process ({_error_line(exc)})",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_USAGE) from None
+        except OSError as exc:
+            if _STATE["debug"]:
+                import traceback
+
+                traceback.print_exception(exc)
+            path = exc.filename or ", ".join(str(p) for p in inputs) or "a file"
+            reason = exc.strerror or _error_line(exc)
+            err_console.print(
+                f"[bold red]error:[/] {path}: {reason}", highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(EXIT_USAGE) from None
+        except Exception as exc:
+            report_bug(exc, inputs)
+            raise typer.Exit(EXIT_BUG) from None
+        finally:
+            _release_outputs()
+            _STATE["inputs"] = ()
 
     return wrapper  # type: ignore[return-value]
 
 
 OutOption = typer.Option(..., "--out", "-o", help="Report folder to write (refused if not empty).")
-ForceOption = typer.Option(False, "--force", help="Overwrite a non-empty --out folder.")
+ForceOption = typer.Option(
+    False, "--force", help="Replace an existing report folder that measurand wrote."
+)
 SeedOption = typer.Option(0, "--seed", help="Seed for every random procedure.")
 FormatOption = typer.Option(
     "json,md,html", "--format", help="Comma-separated outputs to write: json, md, html."
 )
+
+
+def probability_option(flag: str, default: float, help: str) -> Any:
+    """An option holding a level, alpha or power: strictly between 0 and 1.
+
+    The help shows ``0<x<1`` and 0 and 1 are refused while parsing (exit 2, naming ``flag``);
+    every command's ``--confidence``, ``--alpha`` and ``--power`` use this one definition.
+    (typer's ``min=0, max=1`` would print ``0.0<=x<=1.0``, which promises the ends.)
+    """
+    return typer.Option(
+        default, flag, callback=_open_unit_interval, help=f"{help}  [0<x<1]", show_default=True
+    )
+
+
+def _open_unit_interval(value: float | None) -> float | None:
+    if value is not None and not 0.0 < value < 1.0:
+        raise typer.BadParameter(f"must lie strictly between 0 and 1, got {value:g}")
+    return value
 
 
 def help_text(text: str) -> str:
@@ -98,16 +275,24 @@ def working(message: str) -> Iterator[Callable[[str], None]]:
         yield lambda text: status.update(f"{text}…")
 
 
-def prepare_out(out: Path | None, *, force: bool) -> None:
-    """Refuse ``--force`` without ``--out`` and a non-empty ``--out`` without ``--force``,
-    before any work is done."""
-    from measurand.io.output import check_output_dir
+def prepare_out(out: Path | None, *, force: bool, inputs: Sequence[Path] | None = None) -> None:
+    """Check and claim ``--out`` before any work is done (see ``io.output.claim_output_dir``).
+
+    Refuses ``--force`` without ``--out``, a non-empty ``--out`` without ``--force``, a folder
+    measurand did not write, the current or home folder, an ancestor of an input (by default
+    the command's path arguments), an unwritable location, and a folder another run is
+    writing; the claim is released when the command ends (written or not).
+    """
+    from measurand.io.output import claim_output_dir
 
     if out is None:
         if force:
             raise InputError("--force needs --out")
         return
-    check_output_dir(out, force=force)
+    claim = claim_output_dir(
+        out, force=force, inputs=_STATE["inputs"] if inputs is None else inputs
+    )
+    print_warnings(claim.notes)
 
 
 def print_written(out: Path, written: dict[str, str]) -> None:

@@ -39,6 +39,7 @@ from measurand.cli._app import (
     print_more,
     print_warnings,
     print_written,
+    probability_option,
     read_long_table,
     reports_input_errors,
     split_list,
@@ -259,8 +260,8 @@ def compare_command(
     hierarchical: bool = typer.Option(
         False, "--hierarchical", help="Bootstrap seeds, then steps within seeds."
     ),
-    alpha: float = typer.Option(0.05, "--alpha", help="Significance level (CIs at 1 - alpha)."),
-    power: float = typer.Option(0.8, "--power", help="Target power for sample sizes and MDE."),
+    alpha: float = probability_option("--alpha", 0.05, "Significance level (CIs at 1 - alpha)."),
+    power: float = probability_option("--power", 0.8, "Target power for sample sizes and MDE."),
     min_effect: list[str] = typer.Option(
         None,
         "--min-effect",

@@ -21,6 +21,7 @@ from measurand.cli._app import (
     prepare_out,
     print_warnings,
     print_written,
+    probability_option,
     reports_input_errors,
     summary_table,
     working,
@@ -128,8 +129,8 @@ def diagnose_command(
         "otsu", "--threshold", help="'otsu', 'percentile:Q' or a number (use --threshold=-2.5)."
     ),
     resamples: int = typer.Option(10_000, "--resamples", min=1, help="Bootstrap resamples."),
-    confidence: float = typer.Option(
-        0.95, "--confidence", min=0.0, max=1.0, help="Confidence level of every interval."
+    confidence: float = probability_option(
+        "--confidence", 0.95, "Confidence level of every interval."
     ),
     bootstrap_method: str = typer.Option(
         "percentile", "--bootstrap-method", help="Bootstrap interval: 'percentile' or 'bca'."

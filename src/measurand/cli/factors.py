@@ -20,6 +20,7 @@ from measurand.cli._app import (
     prepare_out,
     print_warnings,
     print_written,
+    probability_option,
     reports_input_errors,
     split_list,
     summary_table,
@@ -154,7 +155,7 @@ def factors_command(
     resamples: int = typer.Option(
         1000, "--resamples", min=0, help="Task-bootstrap resamples for the rank intervals."
     ),
-    confidence: float = typer.Option(0.95, "--confidence", help="Level of every interval."),
+    confidence: float = probability_option("--confidence", 0.95, "Level of every interval."),
     export_pool: Path = typer.Option(
         None, "--export-pool", help="Also write the tasks' item pool (.npz) to this file."
     ),
@@ -190,8 +191,16 @@ def factors_command(
         rotation_name = None
     check_probability("--confidence", confidence)
     prepare_out(out, force=force)
-    if export_pool is not None and export_pool.exists() and not force:
-        raise InputError("exists; pass --force to overwrite it", source=str(export_pool))
+    if export_pool is not None:
+        from measurand.io.output import check_output_file
+
+        check_output_file(
+            export_pool,
+            force=force,
+            option="--export-pool",
+            other_outputs=[out] if out is not None else [],
+            inputs=[input_path],
+        )
 
     with working("reading the matrix") as progress:
         matrix = read_matrix(

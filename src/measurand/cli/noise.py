@@ -23,6 +23,7 @@ from measurand.cli._app import (
     print_more,
     print_warnings,
     print_written,
+    probability_option,
     read_long_table,
     reports_input_errors,
     summary_table,
@@ -116,7 +117,7 @@ def noise_command(
         "-w",
         help="--table: steps averaged per run ('all', '400:500', 'last:10').",
     ),
-    alpha: float = typer.Option(0.05, "--alpha", help="Intervals at confidence 1 - alpha."),
+    alpha: float = probability_option("--alpha", 0.05, "Intervals at confidence 1 - alpha."),
     pa_iter: int = typer.Option(500, "--pa-iter", min=10, help="Parallel-analysis draws."),
     draws: int = typer.Option(
         2000, "--draws", min=100, help="Parametric-bootstrap draws of the factor SNR intervals."
