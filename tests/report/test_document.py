@@ -19,7 +19,7 @@ def test_report_renders_markdown_and_self_contained_html(tmp_path: Path) -> None
     sec.add("- **bold** `code`").add(md_table(["k", "v"], [["auc", 0.75]]))
     sec.figure(go.Figure(go.Scatter(x=[0, 1], y=[1, 0])))
     md = rep.to_markdown()
-    assert md.startswith("# Title <x>\n") and "## AUC" in md and "| auc | 0.75 |" in md
+    assert md.startswith("# Title &lt;x>\n") and "## AUC" in md and "| auc | 0.75 |" in md
     html = rep.to_html()
     assert "<title>Title &lt;x&gt;</title>" in html
     assert "<strong>bold</strong>" in html and "<code>code</code>" in html

@@ -47,7 +47,7 @@ from measurand.cli._app import (
     working,
 )
 from measurand.errors import InputError
-from measurand.report._format import interval, num
+from measurand.report.format import interval, num
 
 HELP = """Compare conditions across seeds: curves, significance, many pairs, litmus gates, IQM.
 

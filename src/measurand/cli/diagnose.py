@@ -27,6 +27,7 @@ from measurand.cli._app import (
     working,
 )
 from measurand.errors import InputError
+from measurand.report.format import pvalue
 
 if TYPE_CHECKING:  # the workflow (numpy, scipy) loads when the command runs, not for --help
     from measurand.diagnose.workflow import DiagnoseResult
@@ -238,7 +239,7 @@ def print_summary(result: DiagnoseResult) -> None:
         console.print(
             f"paired: {p.label} − {p.paired_label} accuracy {100 * p.difference:+.2f} pp "
             f"[{100 * p.difference_ci.low:+.2f}, {100 * p.difference_ci.high:+.2f}], "
-            f"McNemar p = {p.mcnemar_pvalue:.3g}"
+            f"McNemar p = {pvalue(p.mcnemar_pvalue)}"
         )
     print_warnings(result.warnings)
 

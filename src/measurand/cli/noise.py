@@ -30,7 +30,7 @@ from measurand.cli._app import (
     working,
 )
 from measurand.errors import InputError
-from measurand.report._format import interval, num
+from measurand.report.format import interval, num
 
 HELP = """How much of a benchmark's spread is rerun noise? Noise shares, h² ceilings, SNRs.
 

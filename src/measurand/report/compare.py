@@ -25,6 +25,7 @@ from measurand.report._format import (
     num,
     style_figure,
 )
+from measurand.report._format import pvalue as _p
 from measurand.report.document import Report, Section, md_table
 
 __all__ = ["MAX_POINTS", "MAX_TASK_PANELS", "compare_report", "thin_indices"]
@@ -69,13 +70,6 @@ def _colour(conditions: Sequence[str], condition: str) -> str:
 def _rgba(hex_colour: str, alpha: float) -> str:
     r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def _p(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
 def _where(metric: str, task: str, quote: Callable[[str], str] = code) -> str:

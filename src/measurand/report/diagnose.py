@@ -19,6 +19,7 @@ from measurand.report._format import cell_code as _code
 from measurand.report._format import interval as _interval
 from measurand.report._format import level as _level
 from measurand.report._format import num as _num
+from measurand.report._format import pvalue as _p
 from measurand.report.document import Report, md_table
 
 _CORRECT_COLOUR = "#1877F2"
@@ -462,12 +463,6 @@ def _fraction_cell(fraction: Fraction) -> str:
         return f"0% [≤ {_pct(fraction.upper_bound)}]"
     ci = fraction.confidence_interval
     return f"{_pct(fraction.estimate)} [{_pct(ci.low)}, {_pct(ci.high)}]"
-
-
-def _p(pvalue: float) -> str:
-    if pvalue != pvalue:
-        return "–"
-    return f"{pvalue:.3g}" if pvalue >= 1e-4 else f"{pvalue:.1e}"
 
 
 __all__ = ["diagnose_report"]

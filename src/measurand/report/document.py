@@ -24,15 +24,47 @@ def _fmt_cell(value: Any) -> str:
         if value != value:  # NaN
             return "–"
         return f"{value:.4g}"
-    return str(value)
+    return _table_safe(str(value))
+
+
+def _table_safe(text: str) -> str:
+    """A cell's text on one line with every pipe escaped, so that no value (a condition name
+    with ``|`` or a newline) can split a row or end the table."""
+    text = re.sub(r"\r\n|\r|\n", " ↵ ", text)
+    return re.sub(r"(?<!\\)\|", r"\\|", text)
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown table; floats get 4 significant digits, None/NaN a dash."""
-    head = "| " + " | ".join(headers) + " |"
+    """A GitHub-flavoured Markdown table; floats get 4 significant digits, None/NaN a dash.
+
+    Cells are made table-safe: newlines become ``↵`` and pipes are escaped.
+    """
+    head = "| " + " | ".join(_table_safe(str(h)) for h in headers) + " |"
     rule = "|" + "|".join("---" for _ in headers) + "|"
     body = ["| " + " | ".join(_fmt_cell(v) for v in row) + " |" for row in rows]
     return "\n".join([head, rule, *body])
+
+
+# Outside code spans, "<" that could open an HTML tag or comment (a user's "<script>" or
+# "<img onerror=...>" in a condition, column, rule or file name) is written as "&lt;": Markdown
+# viewers render it as "<" and never as HTML. Inside code spans text is shown literally anyway.
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1(?!`)", re.DOTALL)
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def markdown_safe(text: str) -> str:
+    """``text`` with HTML-opening ``<`` escaped outside code spans (see above)."""
+    out, last = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        out.append(_TAG_START.sub("&lt;", text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_TAG_START.sub("&lt;", text[last:]))
+    return "".join(out)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", " ", text)
 
 
 @dataclass
@@ -64,11 +96,13 @@ class Report:
         return sec
 
     def to_markdown(self) -> str:
-        parts = [f"# {self.title}", "", *self.preamble]
+        """``summary.md``: user strings cannot inject HTML (:func:`markdown_safe`), and
+        headings stay on one line."""
+        parts = [f"# {_one_line(self.title)}", "", *self.preamble]
         for sec in self.sections:
-            parts += ["", f"## {sec.title}", ""]
+            parts += ["", f"## {_one_line(sec.title)}", ""]
             parts += [b + "\n" for b in sec.blocks]
-        return "\n".join(parts).rstrip() + "\n"
+        return markdown_safe("\n".join(parts).rstrip() + "\n")
 
     def to_html(self) -> str:
         import plotly.offline
@@ -132,7 +166,8 @@ def write_report(
 # bold): the summaries are written by our own code, so a full Markdown engine is not needed.
 def _inline(text: str) -> str:
     text = html.escape(text)
-    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    # A code span may be fenced by several backticks when its text holds one (``a`b``).
+    text = re.sub(r"(`+) ?((?:(?!\1).)+?) ?\1(?!`)", r"<code>\2</code>", text)
     return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", text)
 
 
