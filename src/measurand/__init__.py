@@ -6,8 +6,6 @@ so that ``measurand --help`` starts fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from measurand._result import ConfidenceInterval, Result
 from measurand._version import __version__
 from measurand.errors import (
@@ -17,9 +15,6 @@ from measurand.errors import (
     NoSolutionError,
     OutputError,
 )
-
-if TYPE_CHECKING:
-    from measurand import stats
 
 _SUBMODULES = (
     "compare",
