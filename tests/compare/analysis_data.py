@@ -24,7 +24,6 @@ SCHEMA = {
     "metric": pl.Utf8,
     "value": pl.Float64,
 }
-REPO = Path(__file__).resolve().parents[2]
 
 
 def long_frame(rows: Sequence[tuple]) -> pl.DataFrame:
@@ -97,7 +96,9 @@ def seed_means(data: SimpleNamespace, condition: str, metric: str, lo: int, hi: 
 
 
 def dopamine_path() -> Path:
-    return REPO.parent / "shared" / "data" / "dopamine_baselines.csv.gz"
+    from conftest import SHARED_DATA
+
+    return SHARED_DATA / "dopamine_baselines.csv.gz"
 
 
 def read_dopamine(agents: list[str], games: list[str]):
@@ -107,7 +108,8 @@ def read_dopamine(agents: list[str], games: list[str]):
     path = dopamine_path()
     if not path.exists():
         pytest.skip(f"shared Dopamine data not found at {path}")
-    table = pytest.importorskip("measurand.io.table")
+    from measurand.io import table
+
     return table.read_table(
         path,
         condition="agent",

@@ -645,8 +645,9 @@ def test_significance_property(n_b, n_c, shift, higher, rng_seed):
 
 
 def test_campaign_through_read_campaign(tmp_path):
-    io_campaign = pytest.importorskip("measurand.io.campaign")
-    fixtures = pytest.importorskip("campaign_fixtures")
+    import campaign_fixtures as fixtures
+
+    from measurand.io import campaign as io_campaign
     root = fixtures.write_campaign(
         tmp_path / "camp", lift={fixtures.SEPA: 0.1}, seeds=(1, 2, 3, 4), n_steps=30
     )

@@ -223,7 +223,8 @@ def test_accepts_run_data_and_rejects_other_inputs():
 
 
 def test_real_run_data_class():
-    io_frames = pytest.importorskip("measurand.io._frames")
+    from measurand.io import _frames as io_frames
+
     rows = _ragged_rows()
     data = io_frames.RunData(frame=long_frame(rows), source="x")
     assert window_means(data, "last:4").equals(window_means(long_frame(rows), "last:4"))

@@ -24,9 +24,9 @@ from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
 from measurand.io.output import dumps_json
 from measurand.report.factors import factors_report
+from conftest import SHARED_DATA  # the one place that knows ../shared/data
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OBSSCALING = REPO_ROOT.parent / "shared" / "data" / "obsscaling" / "base_llm_benchmark_eval.csv"
+OBSSCALING = SHARED_DATA / "obsscaling" / "base_llm_benchmark_eval.csv"
 BENCHMARKS = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd"]
 
 TRUTH = np.array(

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats as sps
 
+from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand.errors import InputError
 from measurand.io.matrix import match_pattern, parse_row_filter, read_matrix
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-OBSSCALING = REPO_ROOT.parent / "shared" / "data" / "obsscaling" / "base_llm_benchmark_eval.csv"
+OBSSCALING = SHARED_DATA / "obsscaling" / "base_llm_benchmark_eval.csv"
 
 HEADER = [
     "run_name",

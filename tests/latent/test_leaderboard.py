@@ -191,7 +191,6 @@ def test_leaderboard_bad_input():
 
 
 def test_leaderboard_with_ml_refits():
-    pytest.importorskip("measurand.latent.efa")
     z, _ = simulate(TWO, 100, seed=11)
     board = leaderboard(
         z,

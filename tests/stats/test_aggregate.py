@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -47,6 +46,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
+from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand._result import ConfidenceInterval
 from measurand.errors import InputError
 from measurand.stats import aggregate as agg
@@ -588,8 +588,7 @@ def test_input_errors():
 # real data: dopamine baselines
 # ------------------------------------------------------------------------------------------
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DOPAMINE = REPO_ROOT.parent / "shared" / "data" / "dopamine_baselines.csv.gz"
+DOPAMINE = SHARED_DATA / "dopamine_baselines.csv.gz"
 
 
 @pytest.fixture(scope="module")
