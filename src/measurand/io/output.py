@@ -147,6 +147,11 @@ def is_measurand_folder(path: str | os.PathLike[str]) -> bool:
     return True
 
 
+def _real(path: str | os.PathLike[str]) -> Path:
+    """The absolute path with symlinks resolved; never raises (a symlink loop stays as is)."""
+    return Path(os.path.realpath(path))
+
+
 def _is_within(child: Path, parent: Path) -> bool:
     try:
         child.relative_to(parent)
@@ -157,16 +162,16 @@ def _is_within(child: Path, parent: Path) -> bool:
 
 def _protected(out: Path, inputs: Iterable[str | os.PathLike[str]]) -> str | None:
     """Why ``out`` (resolved) must never be replaced, or None."""
-    cwd = Path.cwd().resolve()
+    cwd = _real(Path.cwd())
     if _is_within(cwd, out):
         return "is the current folder or one of its parents"
-    home = Path.home().resolve()
+    home = _real(Path.home())
     if _is_within(home, out):
         return "is your home folder or one of its parents"
     if out.parent == out:
         return "is a filesystem root"
     for given in inputs:
-        source = Path(given).resolve()
+        source = _real(given)
         if _is_within(source, out):
             return f"holds the input {given}"
     return None
@@ -197,7 +202,7 @@ def check_output_dir(
     measurand wrote (:func:`is_measurand_folder`).
     """
     out = Path(path)
-    resolved = out.resolve()
+    resolved = _real(out)
     reason = _protected(resolved, inputs)
     if reason is not None:
         raise OutputError(f"the output folder {reason}; choose another --out", source=str(out))
@@ -236,16 +241,16 @@ def check_output_file(
     """Refuse an output *file* that is a folder, inside/equal to another output, an input, or
     exists without ``force``; its parent must be a writable folder."""
     target = Path(path)
-    resolved = target.resolve()
+    resolved = _real(target)
     if target.is_dir():
         raise OutputError(f"{option} names a folder; give a file name", source=str(target))
     for other in other_outputs:
-        if _is_within(resolved, Path(other).resolve()):
+        if _is_within(resolved, _real(other)):
             raise OutputError(
                 f"{option} must lie outside the report folder {other}", source=str(target)
             )
     for given in inputs:
-        if resolved == Path(given).resolve():
+        if resolved == _real(given):
             raise OutputError(f"{option} would overwrite the input", source=str(target))
     if target.exists() and not force:
         raise OutputError("exists; pass --force to overwrite it", source=str(target))
@@ -385,7 +390,7 @@ def claim_output_dir(
     Returns the claim already held when this process claimed ``path`` before.
     """
     out = check_output_dir(path, force=force, inputs=inputs)
-    key = out.resolve()
+    key = _real(out)
     if key in _CLAIMS:
         return _CLAIMS[key]
     created = []
