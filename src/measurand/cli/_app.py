@@ -85,6 +85,12 @@ def _conventional_help() -> None:
     typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
     typer.core.TyperArgument._usage_display_name = _argument_usage  # type: ignore[method-assign]
     typer.core.TyperArgument._rich_display_name = _argument_name  # type: ignore[method-assign]
+    # The command list of `measurand --help` shows each command's first sentence in full
+    # (wrapped), not cut at 45 characters with "...".
+    full_sentence = click.Command.get_short_help_str
+    typer.core.TyperCommand.get_short_help_str = (  # type: ignore[method-assign]
+        lambda self, limit=45: full_sentence(self, limit=300)
+    )
 
 
 if hasattr(typer.core, "_TyperParameter") and hasattr(typer.core, "TyperArgument"):
