@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from campaigns import RunFiles, write_campaign_layout
+
 HICRA = "maxrl+gtpo_hicra"
 SEPA = "maxrl+gtpo_sepa"
 
@@ -59,19 +61,16 @@ def write_campaign(
     lift = dict(lift or {})
     entropy = dict(exec_entropy_var or {})
     short_runs = dict(short_runs or {})
-    root.mkdir(parents=True, exist_ok=True)
-    runs_dir = root / "runs"
-    runs_dir.mkdir(exist_ok=True)
     if broken == "no_runs":
+        (root / "runs").mkdir(parents=True, exist_ok=True)
         return root
-    run_entries = []
+    runs: dict[tuple[str, int | str], RunFiles] = {}
     for cond_index, condition in enumerate(conditions):
         for seed in seeds:
-            run_name = f"{condition}_s{seed}"
-            run_dir = runs_dir / run_name
-            (run_dir / "emergence").mkdir(parents=True, exist_ok=True)
             steps = short_runs.get((condition, str(seed)), n_steps)
-            metric_lines, step_lines, generation_lines = [], [], []
+            metric_lines: list[object] = []
+            step_lines: list[object] = []
+            generation_lines: list[object] = []
             for step in range(steps):
                 if step in skip_steps:
                     continue
@@ -95,63 +94,34 @@ def write_campaign(
                     record["exec_entropy_var"] = entropy.get(condition, 1.0) + float(
                         rng.normal(0, 0.05)
                     )
-                metric_lines.append(json.dumps(record))
+                metric_lines.append(record)
                 step_lines.append(
-                    json.dumps(
-                        {
-                            "step": step,
-                            "mean_reward": record["mean_reward"],
-                            "correct_count": correct,
-                            "total_count": total,
-                            "condition": condition,
-                        }
-                    )
+                    {
+                        "step": step,
+                        "mean_reward": record["mean_reward"],
+                        "correct_count": correct,
+                        "total_count": total,
+                        "condition": condition,
+                    }
                 )
                 for k in range(total):
                     generation_lines.append(
-                        json.dumps(
-                            {
-                                "step": step,
-                                "prompt": f"p{step}",
-                                "completion": "...",
-                                "reward": 1.0 if k < correct else 0.0,
-                                "num_tokens": 10,
-                            }
-                        )
+                        {
+                            "step": step,
+                            "prompt": f"p{step}",
+                            "completion": "...",
+                            "reward": 1.0 if k < correct else 0.0,
+                            "num_tokens": 10,
+                        }
                     )
             if broken == "bad_json" and cond_index == 0 and len(metric_lines) > 2:
                 metric_lines[1] = '{"step": 1, "correct_rate": '
-            (run_dir / "metrics.jsonl").write_text("\n".join(metric_lines) + "\n")
-            if emergence:
-                (run_dir / "emergence" / "steps.jsonl").write_text("\n".join(step_lines) + "\n")
-                (run_dir / "emergence" / "generations.jsonl").write_text(
-                    "\n".join(generation_lines) + "\n"
-                )
-            run_entries.append(
-                {
-                    "condition": condition,
-                    "seed": seed,
-                    "run_name": run_name,
-                    # retrain writes the log folder as given at launch, relative to its cwd.
-                    "log_dir": f"logs/campaign_fixture/runs/{run_name}",
-                    "cmd": f"retrain --condition {condition} --seed {seed}",
-                }
+            runs[(condition, seed)] = RunFiles(
+                metrics=metric_lines,
+                steps=step_lines if emergence else None,
+                generations=generation_lines if emergence else None,
             )
-    if manifest:
-        (root / "manifest.json").write_text(
-            json.dumps(
-                {
-                    "timestamp": "2025-02-15T14:30:22",
-                    "conditions": list(conditions),
-                    "seeds": list(seeds),
-                    "max_steps": n_steps,
-                    "num_runs": len(run_entries),
-                    "runs": run_entries,
-                },
-                indent=2,
-            )
-        )
-    return root
+    return write_campaign_layout(root, runs, manifest=manifest, max_steps=n_steps, indent=2)
 
 
 def run_records(root: Path) -> dict[tuple[str, str], list[dict]]:

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from campaigns import RunFiles, write_campaign_layout
 from measurand.errors import InputError
 from measurand.io._frames import CANONICAL_SCHEMA, COUNTS_SCHEMA, GENERATIONS_SCHEMA
 from measurand.io.campaign import RunData, read_campaign
@@ -76,37 +77,22 @@ def make_campaign(
     manifest: bool = True,
     log_dir_prefix: str = "/home/someone-else/logs/campaign_20250215_143022/runs",
 ) -> Path:
-    runs = []
-    for condition in conditions:
-        for seed in seeds:
-            name = f"{condition}_s{seed}"
-            write_jsonl(
-                root / "runs" / name / "metrics.jsonl",
-                [metric_record(condition, int(seed), s) for s in steps],
-            )
-            runs.append(
-                {
-                    "condition": condition,
-                    "seed": seed,
-                    "run_name": name,
-                    "log_dir": f"{log_dir_prefix}/{name}",
-                    "cmd": f"retrain --seed {seed}",
-                }
-            )
-    if manifest:
-        (root / "manifest.json").write_text(
-            json.dumps(
-                {
-                    "timestamp": "20250215_143022",
-                    "conditions": conditions,
-                    "seeds": seeds,
-                    "max_steps": max(steps) + 1,
-                    "num_runs": len(runs),
-                    "runs": runs,
-                }
-            )
+    runs = {
+        (condition, seed): RunFiles(
+            metrics=[metric_record(condition, int(seed), s) for s in steps],
+            cmd=f"retrain --seed {seed}",
         )
-    return root
+        for condition in conditions
+        for seed in seeds
+    }
+    return write_campaign_layout(
+        root,
+        runs,
+        manifest=manifest,
+        log_dir_prefix=log_dir_prefix,
+        timestamp="20250215_143022",
+        max_steps=max(steps) + 1,
+    )
 
 
 def canonical(rows: list[dict[str, object]]) -> pl.DataFrame:
