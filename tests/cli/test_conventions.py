@@ -105,3 +105,24 @@ def test_version_has_one_source() -> None:
     assert __version__ == written
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", __version__)
     assert invoke("--version").output.strip() == f"measurand {__version__}"
+
+
+def test_the_cli_imports_no_numerics_until_a_verb_runs() -> None:
+    """What keeps `measurand --help` fast (timed in bench/cli_startup.py, not here)."""
+    import subprocess
+    import sys
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    code = (
+        "import sys, measurand, measurand.cli;"
+        "print(' '.join(m for m in ('numpy', 'scipy', 'polars', 'plotly', 'matplotlib', 'torch')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(src), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == ""
