@@ -365,9 +365,9 @@ def run_demo(
     progress: Callable[[str], None] | None = None,
 ) -> list[DemoPart]:
     """Build every demo part and write them all into ``out`` at once."""
-    from measurand.io.output import check_output_dir, write_output_dir
+    from measurand.io.output import claim_output_dir, write_output_dir
 
-    check_output_dir(out, force=force)
+    claim_output_dir(out, force=force)  # before computing: refused or held, never raced
     notify = progress or (lambda _message: None)
     parts = [build(seed=seed, n_resamples=n_resamples, progress=notify) for build in DEMO_PARTS]
     files: dict[str, str | bytes] = {"README.md": _index(parts)}
