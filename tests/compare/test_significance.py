@@ -648,6 +648,7 @@ def test_campaign_through_read_campaign(tmp_path):
     import campaign_fixtures as fixtures
 
     from measurand.io import campaign as io_campaign
+
     root = fixtures.write_campaign(
         tmp_path / "camp", lift={fixtures.SEPA: 0.1}, seeds=(1, 2, 3, 4), n_steps=30
     )

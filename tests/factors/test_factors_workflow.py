@@ -16,15 +16,15 @@ import pytest
 from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
+from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand.errors import InputError
-from measurand.latent._nonneg_em import fit_nonneg_em
-from measurand.latent.efa import FactorAnalysis
-from measurand.latent.parallel import parallel_analysis
 from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
 from measurand.io.output import dumps_json
+from measurand.latent._nonneg_em import fit_nonneg_em
+from measurand.latent.efa import FactorAnalysis
+from measurand.latent.parallel import parallel_analysis
 from measurand.report.factors import factors_report
-from conftest import SHARED_DATA  # the one place that knows ../shared/data
 
 OBSSCALING = SHARED_DATA / "obsscaling" / "base_llm_benchmark_eval.csv"
 BENCHMARKS = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd"]
