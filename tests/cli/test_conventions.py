@@ -126,3 +126,13 @@ def test_the_cli_imports_no_numerics_until_a_verb_runs() -> None:
         check=True,
     )
     assert out.stdout.strip() == ""
+
+
+def test_input_nested_too_deeply_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
+    def deep(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("measurand.compare.workflow.run_compare", deep)
+    result = invoke("compare", datasets.synthetic_campaign(), *TABLE_ARGS)
+    assert result.exit_code == 2
+    assert "nested too deeply" in result.output and "synthetic_campaign" in result.output
