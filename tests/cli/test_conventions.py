@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import re
 import shlex
 from pathlib import Path
@@ -136,3 +137,23 @@ def test_input_nested_too_deeply_is_exit_2(monkeypatch: pytest.MonkeyPatch) -> N
     result = invoke("compare", datasets.synthetic_campaign(), *TABLE_ARGS)
     assert result.exit_code == 2
     assert "nested too deeply" in result.output and "synthetic_campaign" in result.output
+
+
+def test_long_names_shorten_instead_of_wrapping_rows() -> None:
+    from rich.console import Console
+
+    from measurand.cli._app import summary_table
+
+    table = summary_table(
+        "t", ["metric", "n", "Δ", "95% CI", "p"], text=["metric"], wrap=["95% CI"]
+    )
+    long_name = "acc / lm_eval/mmlu_pro_computer_science_and_engineering"
+    table.add_row(long_name, "4/4", "0.02758", "[-0.7928, 0.7789]", "0.9714")
+    table.add_row("acc / arc", "4/4", "0.3394", "[-0.4162, 1.046]", "0.5143")
+    console = Console(width=80, record=True, file=io.StringIO())
+    console.print(table)
+    rows = [line for line in console.export_text().splitlines() if "4/4" in line]
+    assert len(rows) == 2 and "…" in rows[0] and "[-0.7928, 0.7789]" in rows[0]
+    wide = Console(width=200, record=True, file=io.StringIO())
+    wide.print(table)
+    assert long_name in wide.export_text()

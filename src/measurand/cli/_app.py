@@ -318,16 +318,46 @@ def print_warnings(warnings: Sequence[str], limit: int = 10) -> None:
     print_more(len(warnings), limit, "warnings")
 
 
+class _SummaryTable(Table):
+    """A table that, when too wide for the terminal, shortens its text columns (with "…")
+    before anything else, so that every row stays on one line and no number is cut."""
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        natural = [
+            max([len(str(column.header)), *(len(str(cell)) for cell in column._cells)])
+            for column in self.columns
+        ]
+        # Two spaces between columns and one at each edge (the box draws no lines there).
+        excess = sum(natural) + 2 * (len(natural) - 1) + 2 - options.max_width
+        text_columns = [
+            j for j, c in enumerate(self.columns) if c.no_wrap and c.overflow == "ellipsis"
+        ]
+        for j in sorted(text_columns, key=lambda j: -natural[j]):
+            column = self.columns[j]
+            column.max_width = None
+            if excess > 0:
+                cut = min(excess, natural[j] - MIN_NAME_WIDTH)
+                if cut > 0:
+                    column.max_width = natural[j] - cut
+                    excess -= cut
+        yield from super().__rich_console__(console, options)
+
+
+MIN_NAME_WIDTH = 12
+
+
 def summary_table(
     title: str, headers: Sequence[str], *, text: Collection[str] = (), wrap: Collection[str] = ()
 ) -> Table:
     """A terminal summary table with columns readable at 80 characters.
 
-    Columns in ``text`` (names, flags) are left-aligned and fold long values onto more lines;
-    columns in ``wrap`` (intervals) are right-aligned and may break at their spaces; every
-    other column is a number, right-aligned and never broken inside.
+    Columns in ``text`` (names, flags) are left-aligned and kept on one line: when the terminal
+    is too narrow for a long name it ends in "…" (the report, and the lines under the table,
+    hold it in full) instead of folding the row into several lines. Columns in ``wrap``
+    (intervals) are right-aligned and may break at their spaces; every other column is a
+    number, right-aligned and never broken inside.
     """
-    table = Table(
+    table = _SummaryTable(
         title=title,
         title_justify="left",
         box=box.SIMPLE_HEAD,
@@ -336,7 +366,7 @@ def summary_table(
     )
     for name in headers:
         if name in text:
-            table.add_column(name, overflow="fold")
+            table.add_column(name, no_wrap=True, overflow="ellipsis")
         else:
             table.add_column(name, justify="right", no_wrap=name not in wrap)
     return table
