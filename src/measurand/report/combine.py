@@ -55,8 +55,10 @@ class Analysis:
 
 
 def _is_plotly_bundle(script: str) -> bool:
-    # The bundle is the only large inline script; figure scripts call Plotly.newPlot on one div.
-    return len(script) > 100_000 and "plotly" in script[:2_000].lower()
+    # The bundle opens with plotly.js's licence banner; a figure script (which may be as large,
+    # holding its data) opens with ``window.PLOTLYENV`` and draws one div.
+    head = script[:500]
+    return "plotly.js v" in head and "PLOTLYENV" not in head
 
 
 def is_results_folder(path: Path) -> bool:
