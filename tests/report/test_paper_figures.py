@@ -153,3 +153,32 @@ def _inflate(stream: bytes) -> bytes:
         return zlib.decompress(stream)
     except zlib.error:
         return b""
+
+
+def test_cli_pdf_flag_writes_the_figures_beside_the_report(tmp_path: Path) -> None:
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from measurand.cli import app
+
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=60)
+    lines = ["id,a,b,c,d,e"]
+    for i, t in enumerate(theta):
+        cells = 0.8 * t + 0.5 * rng.normal(size=5)
+        lines.append(f"m{i}," + ",".join(f"{v:.4f}" for v in cells))
+    table = tmp_path / "matrix.csv"
+    table.write_text("\n".join(lines) + "\n")
+    args = ["factors", str(table), "--id-col", "id", "--resamples", "50"]
+    runner = CliRunner()
+    with_pdf = runner.invoke(app, [*args, "--out", str(tmp_path / "with"), "--pdf"])
+    assert with_pdf.exit_code == 0, with_pdf.output
+    written = {p.name for p in (tmp_path / "with").iterdir()}
+    assert EXPECTED["factors"] <= written
+    without = runner.invoke(app, [*args, "--out", str(tmp_path / "without")])
+    assert without.exit_code == 0, without.output
+    assert not any(p.suffix == ".pdf" for p in (tmp_path / "without").iterdir())
+    # the PDFs draw the results the folder records
+    data = json.loads((tmp_path / "with" / "results.json").read_text())
+    pdfs = {n: (tmp_path / "with" / n).read_bytes() for n in EXPECTED["factors"]}
+    assert paper_figures("factors", data) == pdfs
