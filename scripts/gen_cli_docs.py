@@ -42,7 +42,7 @@ def _help_markdown(text: str) -> str:
                 out.append(f"**{heading}**")
             out.append("```text\n" + "\n".join(x[indent:] for x in body) + "\n```")
         else:
-            out.append(" ".join(paragraph.split()))
+            out.append(" ".join(paragraph.split()).replace("\\[", "["))
     return "\n\n".join(out)
 
 

@@ -44,6 +44,8 @@ class Browser:
     def __init__(self, executable: str, profile: Path, *, width: int = 1280, height: int = 900):
         self.width, self.height = width, height
         profile.mkdir(parents=True, exist_ok=True)
+        # A marker left by an earlier browser on this profile would name a dead port.
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)
         self.proc = subprocess.Popen(
             [
                 executable,
