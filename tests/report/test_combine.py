@@ -147,3 +147,16 @@ def test_combined_demo_report_is_at_most_6_mb_with_every_figure(demo_dir: Path) 
     assert page.count("Plotly.newPlot(") == n_draws == n_figures
     assert page.count(BUNDLE_MARK) == 1
     assert out.stat().st_size <= 6_000_000
+
+
+def test_in_memory_parts_give_the_same_page_as_the_written_folders(tmp_path: Path) -> None:
+    from measurand.report.combine import combined_html_from_files
+
+    a = _folder(tmp_path, "alpha", seed=1, n_figures=1)
+    b = _folder(tmp_path, "beta", seed=2, n_figures=2)
+    parts = {f.name: {p.name: p.read_bytes() for p in f.iterdir()} for f in (a, b)}
+    page = combined_html_from_files(parts, title="demo", command="measurand demo --seed 1")
+    assert page.count(BUNDLE_MARK) == 1
+    assert page.count('class="plotly-graph-div"') == 3
+    assert '<a href="#alpha">' in page and '<a href="#beta">' in page
+    assert "<code>measurand demo --seed 1</code>" in page  # no command in results.json

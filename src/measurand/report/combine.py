@@ -124,23 +124,36 @@ def _prefix_ids(body: str, slug: str) -> str:
 
 def read_analysis(folder: Path, slug_taken: set[str]) -> Analysis:
     """Read one results folder: results.json, summary.md and the body of report.html."""
+    files = {
+        name: (folder / name).read_bytes() for name in RESULT_FILES if (folder / name).is_file()
+    }
+    return analysis_from_files(folder, files, slug_taken)
+
+
+def _text(content: str | bytes | None) -> str:
+    if content is None:
+        return ""
+    return content if isinstance(content, str) else content.decode("utf-8")
+
+
+def analysis_from_files(
+    folder: Path, files: Mapping[str, str | bytes], slug_taken: set[str]
+) -> Analysis:
+    """One analysis from a report folder's files (name -> content), read or still in memory."""
     import orjson
 
     results: dict[str, Any] = {}
-    json_path = folder / "results.json"
-    if json_path.is_file():
+    if "results.json" in files:
         try:
-            loaded = orjson.loads(json_path.read_bytes())
+            loaded = orjson.loads(files["results.json"])
         except orjson.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc}", source=str(json_path)) from None
+            raise InputError(
+                f"not valid JSON: {exc}", source=str(folder / "results.json")
+            ) from None
         if isinstance(loaded, dict):
             results = loaded
-    summary_md = ""
-    if (folder / "summary.md").is_file():
-        summary_md = (folder / "summary.md").read_text(encoding="utf-8")
-    page = ""
-    if (folder / "report.html").is_file():
-        page = (folder / "report.html").read_text(encoding="utf-8")
+    summary_md = _text(files.get("summary.md"))
+    page = _text(files.get("report.html"))
 
     title = ""
     if summary_md.startswith("# "):
@@ -312,6 +325,19 @@ def combined_html(
     )
 
 
+def combined_html_from_files(
+    parts: Mapping[str, Mapping[str, str | bytes]],
+    *,
+    title: str = "measurand report",
+    command: str | None = None,
+) -> str:
+    """The combined page from report folders still in memory (folder name -> file name ->
+    content), so that a caller writing those folders can write the page in the same step."""
+    taken: set[str] = {"top"}
+    analyses = [analysis_from_files(Path(name), files, taken) for name, files in parts.items()]
+    return combined_html(analyses, title=title, command=command)
+
+
 def write_combined_report(
     dirs: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
@@ -371,7 +397,9 @@ footer {{ margin-top: 3rem; color: #57606a; font-size: .85rem; border-top: 1px s
 
 __all__ = [
     "Analysis",
+    "analysis_from_files",
     "combined_html",
+    "combined_html_from_files",
     "expand_folders",
     "headline_markdown",
     "provenance",
