@@ -35,7 +35,11 @@ class PageLoad:
     errors: list[str] = field(default_factory=list)
     figures: list[dict[str, Any]] = field(default_factory=list)
     height: int = 0
-    screenshot: bytes = b""
+    screenshots: list[bytes] = field(default_factory=list)  # top to bottom
+
+    @property
+    def screenshot(self) -> bytes:
+        return self.screenshots[0] if self.screenshots else b""
 
 
 class Browser:
@@ -135,7 +139,14 @@ class Browser:
             raise RuntimeError(f"evaluate failed: {result['exceptionDetails']}")
         return result["result"].get("value")
 
-    def load(self, url: str, *, timeout: float = 60.0, max_height: int = 16_000) -> PageLoad:
+    def load(
+        self,
+        url: str,
+        *,
+        timeout: float = 60.0,
+        slice_height: int = 8_000,
+        max_height: int = 48_000,
+    ) -> PageLoad:
         """Open ``url``, wait until every plotly figure has drawn, and screenshot the page."""
         self._events.clear()
         for domain in ("Page", "Runtime", "Log"):
@@ -157,20 +168,22 @@ class Browser:
                 break
             time.sleep(0.25)
         height = int(self.evaluate("document.documentElement.scrollHeight"))
-        shot = self.send(
-            "Page.captureScreenshot",
-            format="png",
-            captureBeyondViewport=True,
-            clip={
-                "x": 0,
-                "y": 0,
-                "width": self.width,
-                "height": min(height, max_height),
-                "scale": 1,
-            },
-        )
         load = PageLoad(url=url, figures=figures, height=height)
-        load.screenshot = base64.b64decode(shot["data"])
+        # Tall pages are shot in slices: one capture has a size limit (about 16k px).
+        for top in range(0, min(height, max_height), slice_height):
+            shot = self.send(
+                "Page.captureScreenshot",
+                format="png",
+                captureBeyondViewport=True,
+                clip={
+                    "x": 0,
+                    "y": top,
+                    "width": self.width,
+                    "height": min(slice_height, height - top),
+                    "scale": 1,
+                },
+            )
+            load.screenshots.append(base64.b64decode(shot["data"]))
         load.errors = _errors(self._events)
         return load
 

@@ -31,9 +31,9 @@ def loads(browser: Browser, demo_pages: dict[str, Path], artifacts: Path) -> dic
     loaded = {}
     for name, path in demo_pages.items():
         load = browser.load(path.resolve().as_uri())
-        (artifacts / (name.replace("/", "__").removesuffix(".html") + ".png")).write_bytes(
-            load.screenshot
-        )
+        stem = name.replace("/", "__").removesuffix(".html")
+        for i, png in enumerate(load.screenshots):
+            (artifacts / (f"{stem}.png" if i == 0 else f"{stem}.{i + 1}.png")).write_bytes(png)
         loaded[name] = load
     summary = {
         name: {"height_px": ld.height, "errors": ld.errors, "figures": ld.figures}
