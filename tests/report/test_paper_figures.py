@@ -182,3 +182,60 @@ def test_cli_pdf_flag_writes_the_figures_beside_the_report(tmp_path: Path) -> No
     data = json.loads((tmp_path / "with" / "results.json").read_text())
     pdfs = {n: (tmp_path / "with" / n).read_bytes() for n in EXPECTED["factors"]}
     assert paper_figures("factors", data) == pdfs
+
+
+def test_compare_all_pairs_draws_every_pair_with_its_verdict_colour(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from measurand.report.paper import PALETTE
+
+    data = _results(demo_dir, "compare")
+    data["significance"] = None
+    data["multiple"] = {
+        "frame": [
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "A",
+                "candidate": "B",
+                "delta": 2.0,
+                "ci_low": 1.0,
+                "ci_high": 3.0,
+                "verdict": "significant_improvement",
+            },
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "A",
+                "candidate": "C",
+                "delta": -2.0,
+                "ci_low": -3.0,
+                "ci_high": -1.0,
+                "verdict": "significant_degradation",
+            },
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "B",
+                "candidate": "C",
+                "delta": 0.5,
+                "ci_low": -1.0,
+                "ci_high": 2.0,
+                "verdict": "insufficient_evidence",
+            },
+        ]
+    }
+    assert "compare_pairs.pdf" in paper_figures("compare", data)
+    figs = _capture(monkeypatch, "compare")
+    paper_figures("compare", data)
+    ax = figs[1].axes[0]
+    dots = sorted(_dots(ax), key=lambda p: -p[1])
+    assert [x for x, _ in dots] == [2.0, -2.0, 0.5]
+    colours = [
+        line.get_color()
+        for line in sorted(
+            (ln for ln in ax.get_lines() if ln.get_marker() == "o"),
+            key=lambda ln: -ln.get_ydata()[0],
+        )
+    ]
+    assert colours == [PALETTE[2], PALETTE[3], "#7f7f7f"]

@@ -15,7 +15,7 @@ MAX_CURVE_TASKS = 12
 
 _VERDICT_COLOURS = {
     "significant_improvement": PALETTE[2],
-    "significant_regression": PALETTE[3],
+    "significant_degradation": PALETTE[3],
 }
 
 
@@ -29,6 +29,8 @@ def figures(data: Mapping[str, Any]) -> dict[str, bytes]:
         significance = data.get("significance") or {}
         if significance.get("comparisons"):
             out["compare_effects.pdf"] = _effects(significance)
+        elif (data.get("multiple") or {}).get("frame"):
+            out["compare_pairs.pdf"] = _pairs(data["multiple"])
         for block in data.get("across_tasks") or []:
             metric = block["metric"]
             suffix = "" if len(data["across_tasks"]) == 1 else f"_{_safe(metric)}"
@@ -111,6 +113,34 @@ def _effects(significance: Mapping[str, Any]) -> bytes:
     if len(rows) > 15:  # a long forest plot has its axis at the top and at the bottom
         ax.xaxis.set_ticks_position("both")
         ax.tick_params(axis="x", labeltop=True)
+    return pdf_bytes(fig)
+
+
+def _pairs(multiple: Mapping[str, Any]) -> bytes:
+    """Every pair's Δ with its interval, one panel per (metric, task) (scales differ)."""
+    frame = multiple["frame"]
+    panels = list(dict.fromkeys((r["metric"], r.get("task")) for r in frame))[:MAX_CURVE_TASKS]
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    n_pairs = max(sum(1 for r in frame if (r["metric"], r.get("task")) == p) for p in panels)
+    fig, axes = new_figure("double", nrows * (0.5 + 0.16 * n_pairs) + 0.3, nrows=nrows, ncols=ncols)
+    flat = [axes] if nrows == ncols == 1 else list(axes.flat)
+    for ax, (metric, task) in zip(flat, panels, strict=False):
+        rows = [r for r in frame if (r["metric"], r.get("task")) == (metric, task)]
+        interval_dots(
+            ax,
+            [short(f"{r['candidate']} − {r['baseline']}", 26) for r in rows],
+            [r["delta"] for r in rows],
+            [r["ci_low"] for r in rows],
+            [r["ci_high"] for r in rows],
+            colors=[_VERDICT_COLOURS.get(r.get("verdict", ""), GREY) for r in rows],
+        )
+        ax.axvline(0, color="black", lw=0.6, ls="--")
+        ax.set_title(short(f"{metric} / {task}" if task else str(metric), 34))
+    for ax in flat[len(panels) :]:
+        ax.set_visible(False)
+    fig.supxlabel("Δ = candidate − baseline (bootstrap CI; colour: adjusted verdict)", fontsize=7)
+    fig.tight_layout()
     return pdf_bytes(fig)
 
 
