@@ -62,9 +62,14 @@ def test_combined_page_inlines_plotly_once_and_keeps_every_figure(tmp_path: Path
     assert "<code>measurand</code> 9.9" in page
     # the report titles become analysis headings, their sections one level below
     assert page.count("<h1") == 1
-    assert "<h3>Headline</h3>" in page and "<h2>Headline</h2>" not in page
+    assert '<h3 id="alpha--headline">Headline</h3>' in page and "<h2>Headline</h2>" not in page
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
+    # the contents link to every section of every analysis
+    assert '<a href="#alpha--headline">Headline</a>' in page
+    assert '<h3 id="beta--details">Details</h3>' in page
+    for target in re.findall(r'href="#([^"]+)"', page):
+        assert target in ids, target
 
 
 def test_a_demo_like_folder_expands_to_its_results_folders(tmp_path: Path) -> None:

@@ -177,14 +177,25 @@ def analysis_from_files(
         body = _SCRIPT.sub(lambda s: "" if _is_plotly_bundle(s.group(1)) else s.group(0), body)
         # The report's own title becomes the analysis heading of the combined page.
         body = re.sub(r"^\s*<h1\b[^>]*>.*?</h1>", "", body, count=1, flags=re.S | re.I)
-        analysis.body = _prefix_ids(_shift_headings(body), slug)
+        analysis.body = _anchor_sections(_prefix_ids(_shift_headings(body), slug), slug)
     else:
         from measurand.report.document import _markdown_to_html
 
         # No report.html (e.g. --format json,md): the summary is the body.
         text = summary_md.split("\n", 1)[1] if summary_md.startswith("# ") else summary_md
-        analysis.body = _shift_headings(_markdown_to_html(text))
+        analysis.body = _anchor_sections(_shift_headings(_markdown_to_html(text)), slug)
     return analysis
+
+
+def _anchor_sections(body: str, slug: str) -> str:
+    """Give each section heading (``<h3>`` once shifted) an id, so the contents link to it."""
+    taken: set[str] = set()
+
+    def anchor(m: re.Match[str]) -> str:
+        text = re.sub(r"<[^>]+>", "", m.group(1))
+        return f'<h3 id="{slug}--{_slugify(html.unescape(text), taken)}">{m.group(1)}</h3>'
+
+    return re.sub(r"<h3>(.*?)</h3>", anchor, body, flags=re.S)
 
 
 def headline_markdown(summary_md: str) -> str:
@@ -295,12 +306,11 @@ def combined_html(
     overview = ['<section class="overview"><h2>At a glance</h2>']
     parts = []
     for a in analyses:
-        heads = re.findall(r"<h3\b[^>]*>(.*?)</h3>", a.body, flags=re.S)
+        heads = re.findall(r'<h3 id="([^"]+)">(.*?)</h3>', a.body, flags=re.S)
         toc.append(f'<li><a href="#{a.slug}">{_inline(a.title)}</a>')
         if heads:
-            toc.append(
-                f'<span class="sub">{" · ".join(re.sub("<[^>]+>", "", h) for h in heads)}</span>'
-            )
+            links = (f'<a href="#{ident}">{re.sub("<[^>]+>", "", h)}</a>' for ident, h in heads)
+            toc.append(f'<span class="sub">{" · ".join(links)}</span>')
         toc.append("</li>")
         headline = headline_markdown(a.summary_md)
         overview.append(f'<h3><a href="#{a.slug}">{_inline(a.title)}</a></h3>')
@@ -380,6 +390,7 @@ _PAGE = """<!DOCTYPE html>
 <style>
 nav.toc ol {{ padding-left: 1.4rem; }} nav.toc li {{ margin: .25rem 0; }}
 nav.toc .sub {{ display: block; color: #57606a; font-size: .85rem; }}
+nav.toc .sub a {{ color: #57606a; }}
 article.analysis {{ border-top: 3px solid #0072B2; margin-top: 3rem; padding-top: .4rem; }}
 article.analysis > h2 {{ border-bottom: none; margin-top: .6rem; }}
 details.prov {{ background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px;
