@@ -7,7 +7,7 @@ An import may only point down this list (same-layer imports inside one package a
 2. ``io``, ``datasets``, ``parallel``: numerics (and each other)
 3. workflows, one package per verb: never another workflow, never ``report`` or ``cli``
 4. ``report``: never ``cli``
-5. ``cli`` (and ``__main__``)
+5. ``cli``, ``app`` (the marimo explorer) and ``__main__``
 
 Every ``import`` statement counts, including those inside functions and under
 ``TYPE_CHECKING``: a lazy upward import is still an upward dependency. Nothing is allowed
@@ -36,6 +36,7 @@ LEVEL = {
     **dict.fromkeys(WORKFLOWS, 3),
     "report": 4,
     "cli": 5,
+    "app": 5,
     "__main__": 5,
 }
 

@@ -9,7 +9,11 @@ from measurand.report import Report, md_table, write_report
 def test_md_table_formats_floats_and_missing() -> None:
     text = md_table(["a", "b"], [["x", 0.123456], ["y", None], ["z", float("nan")]])
     assert text.splitlines() == [
-        "| a | b |", "|---|---|", "| x | 0.1235 |", "| y | – |", "| z | – |"
+        "| a | b |",
+        "|---|---|",
+        "| x | 0.1235 |",
+        "| y | – |",
+        "| z | – |",
     ]
 
 
@@ -28,7 +32,9 @@ def test_report_renders_markdown_and_self_contained_html(tmp_path: Path) -> None
     written = write_report(tmp_path / "out", rep, {"auc": 0.75})
     assert json.loads(Path(written["json"]).read_text()) == {"auc": 0.75}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "report.html", "results.json", "summary.md"
+        "report.html",
+        "results.json",
+        "summary.md",
     ]
 
 

@@ -16,7 +16,16 @@ import sys
 from measurand.cli._app import _STATE, EXIT_BUG, app, report_bug
 
 # Each verb lives in its own module and registers itself on ``app`` when imported.
-_COMMAND_MODULES = ("demo", "datasets", "diagnose", "compare", "factors", "noise")
+_COMMAND_MODULES = (
+    "demo",
+    "datasets",
+    "diagnose",
+    "compare",
+    "factors",
+    "noise",
+    "report",
+    "explorer",
+)
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"measurand.cli.{_name}")
 

@@ -293,6 +293,7 @@ def compare_command(
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty --out folder."),
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.compare.workflow import run_compare
 
@@ -357,8 +358,15 @@ def compare_command(
             from measurand.report.compare import compare_report
 
             progress("writing report")
+            from measurand.report.pdf import paper_files
+
             written = write_report(
-                out, compare_report(result), result.to_dict(), force=force, formats=formats
+                out,
+                compare_report(result),
+                result.to_dict(),
+                force=force,
+                formats=formats,
+                extra_files=paper_files("compare", result, pdf),
             )
 
     print_summary(result)

@@ -150,6 +150,7 @@ def diagnose_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.report import write_report
     from measurand.report.diagnose import diagnose_report
@@ -197,7 +198,16 @@ def diagnose_command(
             )
         progress("writing report")
         report = diagnose_report(result, source=str(input_path))
-        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        from measurand.report.pdf import paper_files
+
+        written = write_report(
+            out,
+            report,
+            result.to_dict(),
+            force=force,
+            formats=formats,
+            extra_files=paper_files("diagnose", result, pdf),
+        )
 
     print_summary(result)
     print_written(out, written)

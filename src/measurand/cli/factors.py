@@ -167,6 +167,7 @@ def factors_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.factors.workflow import (
         K_RULE_ALIASES,
@@ -231,7 +232,16 @@ def factors_command(
         )
         progress("writing report")
         report = factors_report(result, source=str(input_path))
-        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        from measurand.report.pdf import paper_files
+
+        written = write_report(
+            out,
+            report,
+            result.to_dict(),
+            force=force,
+            formats=formats,
+            extra_files=paper_files("factors", result, pdf),
+        )
         if export_pool is not None and result.item_pool is not None:
             result.item_pool.save_npz(export_pool)
 

@@ -128,6 +128,7 @@ def noise_command(
     force: bool = typer.Option(False, "--force", help="Overwrite a non-empty --out folder."),
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.noise.workflow import MISSING_CHOICES, read_noise_inputs, run_noise
     from measurand.report.document import write_report
@@ -190,8 +191,15 @@ def noise_command(
         written = None
         if out is not None:
             progress("writing the report")
+            from measurand.report.pdf import paper_files
+
             written = write_report(
-                out, noise_report(result), result.to_dict(), force=force, formats=formats
+                out,
+                noise_report(result),
+                result.to_dict(),
+                force=force,
+                formats=formats,
+                extra_files=paper_files("noise", result, pdf),
             )
 
     print_summary(result)

@@ -1,0 +1,249 @@
+"""``--pdf``: every verb's main figures as paper PDFs, drawn from the results' own data."""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from measurand.errors import InputError
+from measurand.report.pdf import VERBS, paper_figures, paper_files
+
+EXPECTED = {
+    "diagnose": {"diagnose_histogram.pdf", "diagnose_auc.pdf"},
+    "compare": {
+        "compare_curves.pdf",
+        "compare_effects.pdf",
+        "compare_aggregates.pdf",
+        "compare_profile.pdf",
+    },
+    "factors": {"factors_scree.pdf", "factors_loadings.pdf", "factors_leaderboard.pdf"},
+    "noise": {"noise_snr.pdf", "noise_ceiling.pdf", "noise_seeds.pdf"},
+}
+
+
+def _results(demo_dir: Path, verb: str) -> dict[str, Any]:
+    return json.loads((demo_dir / verb / "results.json").read_text())
+
+
+def _font_files(pdf: bytes) -> list[bytes]:
+    """The embedded font programs' keys (FontFile, FontFile2, FontFile3) of a PDF."""
+    return re.findall(rb"/FontFile[23]?\b", pdf)
+
+
+_DRAWN: dict[str, dict[str, bytes]] = {}
+
+
+def _drawn(demo_dir: Path, verb: str) -> dict[str, bytes]:
+    """Each verb's figures drawn once for the checks below (drawing is the slow part)."""
+    if verb not in _DRAWN:
+        _DRAWN[verb] = paper_figures(verb, _results(demo_dir, verb))
+    return _DRAWN[verb]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_each_verb_writes_valid_pdfs_with_embedded_fonts(demo_dir: Path, verb: str) -> None:
+    figures = _drawn(demo_dir, verb)
+    assert set(figures) == EXPECTED[verb]
+    for name, pdf in figures.items():
+        assert pdf.startswith(b"%PDF-"), name
+        assert pdf.rstrip().endswith(b"%%EOF"), name
+        # TrueType (Type 42) fonts are embedded, never referenced or drawn as Type 3 glyphs
+        assert b"/FontFile2" in pdf, name
+        assert b"/Subtype /Type3" not in pdf, name
+        assert len(_font_files(pdf)) >= 1
+        # no creation date: the same data gives the same bytes
+        assert b"/CreationDate" not in pdf
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_identical_input_gives_identical_bytes(demo_dir: Path, verb: str) -> None:
+    data = json.loads(json.dumps(_results(demo_dir, verb)))
+    assert paper_figures(verb, data) == _drawn(demo_dir, verb)
+
+
+def test_a_result_object_and_its_json_give_the_same_pdfs(demo_dir: Path) -> None:
+    class Result:
+        def to_dict(self) -> dict[str, Any]:
+            return _results(demo_dir, "factors")
+
+    assert paper_figures("factors", Result()) == _drawn(demo_dir, "factors")
+    assert paper_files("factors", Result(), False) == {}
+    assert set(paper_files("factors", Result(), True)) == EXPECTED["factors"]
+
+
+def test_unknown_verb_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="diagnose, compare, factors, noise"):
+        paper_figures("nope", {})
+
+
+def _capture(monkeypatch: pytest.MonkeyPatch, module: str) -> list[Any]:
+    """Keep the matplotlib figures a paper module draws (instead of closing them)."""
+    import importlib
+
+    import matplotlib.pyplot as plt
+
+    mod = importlib.import_module(f"measurand.report.pdf.{module}")
+    kept: list[Any] = []
+
+    def keep(fig: Any) -> bytes:
+        kept.append(fig)
+        return b"%PDF-"
+
+    monkeypatch.setattr(mod, "pdf_bytes", keep)
+    monkeypatch.setattr(plt, "close", lambda *a, **k: None)
+    return kept
+
+
+def _dots(ax: Any) -> list[tuple[float, float]]:
+    """(x, y) of the single-point 'o' markers (the estimates) on an axis."""
+    return [
+        (float(line.get_xdata()[0]), float(line.get_ydata()[0]))
+        for line in ax.get_lines()
+        if line.get_marker() == "o" and len(line.get_xdata()) == 1
+    ]
+
+
+def test_compare_effects_draw_the_cohens_d_of_each_task(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figs = _capture(monkeypatch, "compare")
+    data = _results(demo_dir, "compare")
+    paper_figures("compare", data)
+    effects = figs[1].axes[0]  # curves, effects, aggregates, profile
+    rows = data["significance"]["comparisons"]
+    drawn = sorted(_dots(effects), key=lambda p: -p[1])  # first row on top
+    assert [x for x, _ in drawn] == pytest.approx([r["cohens_d"] for r in rows])
+    labels = [t.get_text() for t in effects.get_yticklabels()]
+    assert labels == [f"value / {r['task']}" for r in rows]
+
+
+def test_noise_snr_marks_intervals_whose_lower_end_is_not_positive(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figs = _capture(monkeypatch, "noise")
+    data = _results(demo_dir, "noise")
+    paper_figures("noise", data)
+    ax = figs[0].axes[0]
+    floors = data["matrix"]["floors"]
+    assert sorted(x for x, _ in _dots(ax)) == pytest.approx(sorted(floors["snr"]))
+    arrows = [line for line in ax.get_lines() if line.get_marker() == "<"]
+    n_nonpositive = sum(1 for low in floors["snr_low"] if low <= 0)
+    assert n_nonpositive > 0  # the demo has such intervals: the check below means something
+    assert len(arrows) == n_nonpositive
+    assert ax.get_xscale() == "log"
+
+
+def test_factors_scree_draws_the_observed_eigenvalues(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    figs = _capture(monkeypatch, "factors")
+    data = _results(demo_dir, "factors")
+    paper_figures("factors", data)
+    observed = figs[0].axes[0].get_lines()[0]
+    assert list(observed.get_ydata()) == pytest.approx(data["parallel_analysis"]["observed"])
+
+
+def test_pdf_text_is_text_not_outlines(demo_dir: Path) -> None:
+    """Labels are drawn with text operators (editable, searchable), not as glyph paths."""
+    pdf = paper_figures("factors", _results(demo_dir, "factors"))["factors_loadings.pdf"]
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    text = b"".join(_inflate(s) for s in streams)
+    assert b"Tj" in text or b"TJ" in text
+
+
+def _inflate(stream: bytes) -> bytes:
+    try:
+        return zlib.decompress(stream)
+    except zlib.error:
+        return b""
+
+
+def test_cli_pdf_flag_writes_the_figures_beside_the_report(tmp_path: Path) -> None:
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from measurand.cli import app
+
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=60)
+    lines = ["id,a,b,c,d,e"]
+    for i, t in enumerate(theta):
+        cells = 0.8 * t + 0.5 * rng.normal(size=5)
+        lines.append(f"m{i}," + ",".join(f"{v:.4f}" for v in cells))
+    table = tmp_path / "matrix.csv"
+    table.write_text("\n".join(lines) + "\n")
+    args = ["factors", str(table), "--id-col", "id", "--resamples", "50"]
+    runner = CliRunner()
+    with_pdf = runner.invoke(app, [*args, "--out", str(tmp_path / "with"), "--pdf"])
+    assert with_pdf.exit_code == 0, with_pdf.output
+    written = {p.name for p in (tmp_path / "with").iterdir()}
+    assert EXPECTED["factors"] <= written
+    without = runner.invoke(app, [*args, "--out", str(tmp_path / "without")])
+    assert without.exit_code == 0, without.output
+    assert not any(p.suffix == ".pdf" for p in (tmp_path / "without").iterdir())
+    # the PDFs draw the results the folder records
+    data = json.loads((tmp_path / "with" / "results.json").read_text())
+    pdfs = {n: (tmp_path / "with" / n).read_bytes() for n in EXPECTED["factors"]}
+    assert paper_figures("factors", data) == pdfs
+
+
+def test_compare_all_pairs_draws_every_pair_with_its_verdict_colour(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from measurand.report.paper import PALETTE
+
+    data = _results(demo_dir, "compare")
+    data["significance"] = None
+    data["multiple"] = {
+        "frame": [
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "A",
+                "candidate": "B",
+                "delta": 2.0,
+                "ci_low": 1.0,
+                "ci_high": 3.0,
+                "verdict": "significant_improvement",
+            },
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "A",
+                "candidate": "C",
+                "delta": -2.0,
+                "ci_low": -3.0,
+                "ci_high": -1.0,
+                "verdict": "significant_degradation",
+            },
+            {
+                "metric": "m",
+                "task": "t",
+                "baseline": "B",
+                "candidate": "C",
+                "delta": 0.5,
+                "ci_low": -1.0,
+                "ci_high": 2.0,
+                "verdict": "insufficient_evidence",
+            },
+        ]
+    }
+    assert "compare_pairs.pdf" in paper_figures("compare", data)
+    figs = _capture(monkeypatch, "compare")
+    paper_figures("compare", data)
+    ax = figs[1].axes[0]
+    dots = sorted(_dots(ax), key=lambda p: -p[1])
+    assert [x for x, _ in dots] == [2.0, -2.0, 0.5]
+    colours = [
+        line.get_color()
+        for line in sorted(
+            (ln for ln in ax.get_lines() if ln.get_marker() == "o"),
+            key=lambda ln: -ln.get_ydata()[0],
+        )
+    ]
+    assert colours == [PALETTE[2], PALETTE[3], "#7f7f7f"]
