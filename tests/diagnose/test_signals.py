@@ -63,9 +63,7 @@ def test_combined_norm_matches_reference_script(arrays):
     a = arrays["drift_zH"][:, -4:].mean(1)
     b = arrays["drift_zL"][:, -4:].mean(1)
     expected = np.log10(np.clip(np.sqrt(a**2 + b**2), 1e-12, None))
-    got = derive_signal(
-        arrays, "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12"
-    )
+    got = derive_signal(arrays, "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12")
     np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
@@ -137,9 +135,7 @@ def test_canonical_text_round_trips(arrays, negate, name, window, reducer, tail,
     canonical = str(parse_signal(spec))
     assert str(parse_signal(canonical)) == canonical
     with np.errstate(all="ignore"):
-        np.testing.assert_array_equal(
-            derive_signal(arrays, spec), derive_signal(arrays, canonical)
-        )
+        np.testing.assert_array_equal(derive_signal(arrays, spec), derive_signal(arrays, canonical))
 
 
 @given(st.text(alphabet="abc_[]():,|-' 0123456789.", max_size=25))

@@ -170,8 +170,10 @@ class Signal:
             else:
                 name = str(self.source)
                 hint = f"e.g. '{self.text}|last:4|mean', or pick one column: '{name}[:, 0]'"
-            what = origin if origin.endswith(f"shape {values.shape}") else (
-                f"shape {values.shape} (from {origin})"
+            what = (
+                origin
+                if origin.endswith(f"shape {values.shape}")
+                else (f"shape {values.shape} (from {origin})")
             )
             raise _spec_error(
                 self.spec or self.text,
@@ -475,8 +477,10 @@ def _apply_step(values: np.ndarray, step: Step, origin: str, spec: str) -> np.nd
     op, arg = step.op, step.argument
     if op in STEP_WINDOWS or op in STEP_REDUCTIONS:
         if values.ndim < 2:
-            source = origin if origin.endswith(f"shape {values.shape}") else (
-                f"shape {values.shape} (from {origin})"
+            source = (
+                origin
+                if origin.endswith(f"shape {values.shape}")
+                else (f"shape {values.shape} (from {origin})")
             )
             raise _spec_error(
                 spec,
