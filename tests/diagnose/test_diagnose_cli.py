@@ -114,7 +114,7 @@ def test_good_run_writes_the_three_files(runner, npz, tmp_path, data):
         signals={
             "zH": ZH.split("=", 1)[1],
             "lam1": "lyap_spec[:, 0]",
-            "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12": "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",
+            "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12": "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",  # noqa: E501
         },
         paired_label="other_correct",
         n_resamples=300,

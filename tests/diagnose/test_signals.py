@@ -249,3 +249,11 @@ def test_operations_are_documented():
 
     for op in OPERATIONS:
         assert f"``{op}" in module.__doc__
+
+
+def test_deep_nesting_is_refused_not_recursed():
+    # issue 10: 500 nested norm( raised RecursionError (exit 1)
+    spec = "norm(" * 500 + "a" + ")" * 500
+    with pytest.raises(InputError, match="nest more than 32 levels"):
+        parse_signal(spec)
+    assert parse_signal("norm(" * 5 + "a" + ")" * 5) is not None

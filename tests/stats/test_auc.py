@@ -597,3 +597,12 @@ def test_result_is_a_plain_serialisable_record():
         auc(score, label, ci="bootstrap", n_resamples=200, seed=0).confidence_interval
     )
     assert boot["ci_method"] == "bootstrap" and boot["n_resamples"] == 200
+
+
+def test_a_constant_score_warns_that_it_carries_no_information():
+    from measurand.errors import DegenerateDataWarning
+
+    label = np.array([1, 0] * 20, dtype=bool)
+    with pytest.warns(DegenerateDataWarning, match="every score is the same value"):
+        out = auc(np.ones(40), label, ci="bootstrap", n_resamples=100, seed=0)
+    assert out.statistic == 0.5

@@ -102,7 +102,9 @@ def load_paired_label(
 @reports_input_errors
 def diagnose_command(
     input_path: Path = typer.Argument(
-        ..., metavar="INPUT", help="A .npz, .parquet or .csv file of named arrays.",
+        ...,
+        metavar="INPUT",
+        help="A .npz, .parquet or .csv file of named arrays.",
         show_default=False,
     ),
     label: str = typer.Option(
@@ -124,7 +126,9 @@ def diagnose_command(
     ),
     resamples: int = typer.Option(10_000, "--resamples", min=1, help="Bootstrap resamples."),
     confidence: float = typer.Option(
-        0.95, "--confidence", min=0.0, max=1.0, help="Confidence level of every interval."
+        0.95,
+        "--confidence",
+        help="Confidence level of every interval, strictly between 0 and 1.",
     ),
     bootstrap_method: str = typer.Option(
         "percentile", "--bootstrap-method", help="Bootstrap interval: 'percentile' or 'bca'."

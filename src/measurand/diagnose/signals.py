@@ -197,6 +197,10 @@ class Signal:
 # ----------------------------------------------------------------------------------------------
 # Public functions
 # ----------------------------------------------------------------------------------------------
+MAX_NESTING = 32
+"""Deepest nesting of ``norm(...)`` a spec may use (deeper specs are refused, not recursed)."""
+
+
 def parse_signal(spec: str) -> Signal:
     """Parse a signal spec (see the module docstring for the grammar)."""
     if not isinstance(spec, str):
@@ -266,6 +270,7 @@ class _Parser:
         self.spec = spec
         self.tokens = _tokenize(spec)
         self.i = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -291,6 +296,19 @@ class _Parser:
             raise self.fail("'|' followed by a step, or the end of the spec")
 
     def signal(self) -> Signal:
+        if self.depth >= MAX_NESTING:
+            raise _spec_error(
+                self.spec,
+                self.token.position,
+                f"signals nest more than {MAX_NESTING} levels deep (norm inside norm ...)",
+            )
+        self.depth += 1
+        try:
+            return self._signal()
+        finally:
+            self.depth -= 1
+
+    def _signal(self) -> Signal:
         start = self.token.position
         negate = False
         if self.token.kind == "-":

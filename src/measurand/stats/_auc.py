@@ -541,6 +541,13 @@ def auc(
             n_invalid = n_resamples
     else:
         statistic = float(_weighted_auc(groups.pos_counts, groups.neg_counts))
+        if groups.n_groups == 1:
+            warnings.warn(
+                "every score is the same value: the AUC is 0.5 by ties alone and any interval "
+                "has zero width; the score carries no information about the label",
+                DegenerateDataWarning,
+                stacklevel=2,
+            )
         if ci == "delong":
             interval, standard_error = _delong_interval(groups, statistic, confidence_level)
         elif bootstrap:
