@@ -257,3 +257,11 @@ def test_deep_nesting_is_refused_not_recursed():
     with pytest.raises(InputError, match="nest more than 32 levels"):
         parse_signal(spec)
     assert parse_signal("norm(" * 5 + "a" + ")" * 5) is not None
+
+
+def test_norm_of_values_near_the_float_maximum_stays_finite():
+    arrays = {"a": np.array([1e200, 3.0, -1e300]), "b": np.array([1e200, 4.0, 1e300])}
+    values = derive_signal(arrays, "norm(a, b)")
+    assert values[1] == 5.0
+    assert values[0] == pytest.approx(np.sqrt(2) * 1e200, rel=1e-15)
+    assert values[2] == pytest.approx(np.sqrt(2) * 1e300, rel=1e-15)

@@ -488,7 +488,15 @@ def _norm(arrays: Mapping[str, Any], source: NormSource, spec: str) -> tuple[np.
         parts.append((values, arg))
     stacked = np.stack([values for values, _ in parts])
     origin = f"norm of {', '.join(repr(arg.text) for _, arg in parts)}"
-    return np.sqrt(np.sum(stacked * stacked, axis=0)), origin
+    with np.errstate(over="ignore"):
+        norm = np.sqrt(np.sum(stacked * stacked, axis=0))
+    # Squares of finite values beyond ~1.3e154 overflow: recompute those with hypot, which
+    # scales before squaring, so finite inputs keep a finite norm (or one near float64 max).
+    overflowed = np.isinf(norm) & np.isfinite(stacked).all(axis=0)
+    if overflowed.any():
+        with np.errstate(over="ignore"):
+            norm[overflowed] = np.hypot.reduce(stacked[:, overflowed], axis=0)
+    return norm, origin
 
 
 def _apply_step(values: np.ndarray, step: Step, origin: str, spec: str) -> np.ndarray:

@@ -52,10 +52,11 @@ def resolve_format(path: Path, fmt: str | None, formats: tuple[str, ...]) -> str
         if name.endswith(suffix) and key in formats:
             return key
     known = sorted(s for s, k in SUFFIX_FORMATS.items() if k in formats)
-    suffix = "".join(path.suffixes[-2:]) if path.suffixes else "(no suffix)"
+    suffixes = path.suffixes[-2:] if path.suffix.lower() == ".gz" else path.suffixes[-1:]
+    suffix = "".join(suffixes) or "(no suffix)"
     raise InputError(
-        f"unknown file type {suffix!r}: cannot tell the format from the file name; expected one of {', '.join(known)} (or pass the "
-        f"format: one of {', '.join(formats)})",
+        f"unknown file type {suffix!r}: cannot tell the format from the file name; expected "
+        f"one of {', '.join(known)} (or pass the format: one of {', '.join(formats)})",
         source=str(path),
     )
 

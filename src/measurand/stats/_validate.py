@@ -66,3 +66,37 @@ def choice(value: object, name: str, choices: Sequence[str]) -> str:
 def alternative(value: object) -> str:
     """``"two-sided"``, ``"less"`` or ``"greater"``."""
     return choice(value, "alternative", ALTERNATIVES)
+
+
+# Magnitudes above this overflow float64 when squared (sums of squares, variances).
+SQUARE_LIMIT = math.sqrt(np.finfo(np.float64).max)
+
+
+def real_vector(values: object, name: str, *, min_size: int = 1, why: str = "") -> np.ndarray:
+    """A 1-D float64 array of finite real numbers with at least ``min_size`` entries.
+
+    Complex input is refused (casting would drop the imaginary part), and so are magnitudes
+    above ``sqrt(float64 max) ≈ 1.34e154``, whose squares overflow: a variance of such values
+    would be ``inf`` or NaN without a word.
+    """
+    try:
+        raw = np.asarray(values)
+        if np.iscomplexobj(raw):
+            raise InputError(f"{name} holds complex numbers; pass real values")
+        array = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a 1-D array of numbers: {exc}") from None
+    if array.ndim != 1:
+        raise InputError(f"{name} must be 1-D, got an array of shape {array.shape}")
+    if array.size < min_size:
+        raise InputError(f"{name} needs at least {min_size} observations{why}, got {array.size}")
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"{name} contains NaN or infinite values; remove them first")
+    too_large = np.abs(array) > SQUARE_LIMIT
+    if too_large.any():
+        index = int(np.argmax(too_large))
+        raise InputError(
+            f"{name}[{index}] = {array[index]:.4g}: magnitudes above {SQUARE_LIMIT:.3g} overflow "
+            "float64 when squared; rescale the values (e.g. divide them by a power of 10)"
+        )
+    return array
