@@ -35,9 +35,9 @@ BootstrapMethod = Literal["percentile", "bca", "basic"]
 _CI_METHODS = ("delong", "bootstrap")
 _BOOTSTRAP_METHODS = ("percentile", "bca", "basic")
 
-# Temporaries of one chunk of resamples: far under a 50 MB memory bound, and cache-sized
-# chunks measured fastest.
-_CHUNK_BYTES = 8_000_000
+# Temporaries of one chunk of resamples: 8 MB, 4/25 of the shared budget
+# (``_validate.CHUNK_BYTES``), because cache-sized chunks measured fastest here.
+_CHUNK_BYTES = _validate.CHUNK_BYTES * 4 // 25
 # Bytes per tie group and resample: the int64 count block (2 columns) and the temporaries of
 # the weighted AUC (about 4 arrays of one column).
 _BYTES_PER_GROUP = 48
@@ -352,13 +352,9 @@ def _bootstrap_interval(
 
 
 def _as_score(score: object) -> np.ndarray:
-    values = np.asarray(score)
-    if values.ndim != 1:
-        raise InputError(f"score must be one-dimensional, got shape {values.shape}", source="score")
+    values = _validate.numeric_array(score, "score", ndim=1, keep_integers=True, source="score")
     if values.dtype.kind == "b":
         values = values.astype(np.int8)
-    elif values.dtype.kind not in "iuf":
-        raise InputError(f"score must be numeric, got dtype {values.dtype}", source="score")
     if values.dtype.kind == "f":
         bad = ~np.isfinite(values)
         if bad.any():
