@@ -212,3 +212,26 @@ def test_manifest_log_dir_is_resolved_against_the_manifest_and_kept_inside(tmp_p
     manifest["runs"][0]["log_dir"] = "logs/r1"
     (root / "manifest.json").write_text(__import__("json").dumps(manifest))
     assert read_campaign(root).frame["value"].to_list() == [0.75]
+
+
+def test_values_whose_squares_overflow_are_flagged_by_the_table_reader(tmp_path):
+    # issue 10, item 6: near ±1e308 the statistics fail later; the reader says why up front.
+    path = _write(tmp_path / "t.csv", b"c,s,v\na,1,1e308\na,2,-1e308\nb,1,0.5\nb,2,0.25\n")
+    data = read_table(path, condition="c", seed="s", value="v")
+    assert any("squares overflow float64" in w and "['v']" in w for w in data.warnings)
+    small = _write(tmp_path / "s.csv", b"c,s,v\na,1,1e150\nb,1,0.5\n")
+    assert not any(
+        "overflow" in w for w in read_table(small, condition="c", seed="s", value="v").warnings
+    )
+
+
+def test_matrix_reader_refuses_overflowing_numbers_with_their_place(tmp_path):
+    from measurand.io.matrix import read_matrix
+
+    rows = b"model,t1,t2\nm1,0.5,0.25\nm2,1" + b"0" * 400 + b",0.5\nm3,0.1,0.2\n"
+    path = _write(tmp_path / "m.csv", rows)
+    with pytest.raises(InputError, match=r"line 3, column 't1'.*float64 range"):
+        read_matrix(path, id_col="model")
+    path = _write(tmp_path / "h.csv", b"model,t1,t2\nm1,0.5,0.25\nm2,1e300,0.5\nm3,0.1,0.2\n")
+    with pytest.raises(InputError, match=r"line 3, column 't1'.*square"):
+        read_matrix(path, id_col="model")

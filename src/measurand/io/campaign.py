@@ -39,6 +39,7 @@ from measurand.io._frames import (
     COUNTS_SCHEMA,
     GENERATIONS_SCHEMA,
     RunData,
+    overflow_note,
     ragged_note,
     validate_canonical,
 )
@@ -195,6 +196,9 @@ def read_campaign(
     frame = validate_canonical(_build_frame(parsed), source, check_duplicates=False)
     counts = _read_counts([run for run, _ in parsed], warnings)
     generations = _read_generations([run for run, _ in parsed], warnings)
+    huge = overflow_note(frame)
+    if huge is not None:
+        warnings.append(f"{source}: {huge}")
     note = ragged_note(frame)
     if note is not None:
         warnings.append(f"{source}: {note}")

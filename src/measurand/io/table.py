@@ -30,6 +30,7 @@ from measurand.io._frames import (
     describe_key,
     first_duplicate,
     has_duplicate_keys,
+    overflow_note,
     ragged_note,
     step_summary,
     validate_canonical,
@@ -212,6 +213,9 @@ def read_table(
         )
 
     frame = validate_canonical(long.select(list(CANONICAL_SCHEMA)), source, check_duplicates=False)
+    huge = overflow_note(frame)
+    if huge is not None:
+        warnings.append(f"{source}: {huge}")
     note = ragged_note(frame, summary)
     if note is not None:
         warnings.append(f"{source}: {note}")
