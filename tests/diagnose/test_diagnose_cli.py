@@ -402,3 +402,40 @@ def test_example_data_is_small_and_shaped_like_the_spec():
     lam1 = arrays["lyap_spec"][:, 0]
     assert np.unique(lam1).size < lam1.size  # rounded to 3 decimals: ties
     assert np.allclose(lam1, np.round(lam1, 3), atol=1e-6)
+
+
+def test_a_signal_name_does_not_change_its_intervals(runner, npz, tmp_path):
+    # issue 8: `-s '-x'` and `-s neg=-x` gave different bootstrap CIs (name-keyed streams)
+    outputs = []
+    for spec, out in (("-lyap_spec[:, 0]", "anon"), ("neg=-lyap_spec[:, 0]", "named")):
+        args = ["diagnose", npz, "-l", "exact_correct", "-s", spec, "--resamples", 300]
+        result = run(runner, *args, "--out", tmp_path / out)
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads((tmp_path / out / "results.json").read_text()))
+    anon, named = outputs
+    assert named["auc"][0]["signal"] == "neg" and anon["auc"][0]["signal"] != "neg"
+    assert anon["auc"][0]["bootstrap_ci"] == named["auc"][0]["bootstrap_ci"]
+    assert anon["medians"][0]["wrong"] == named["medians"][0]["wrong"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"y,s\n1,0.5\n0,abc\n1,0.7\n", "line 3, column 's'"),
+        (b"y,s\n", "no data rows"),
+        (b"y,s,s\n1,0.5,1\n0,0.3,2\n", "more than once"),
+        (b"y,s\n1,1" + b"0" * 400 + b"\n0,0.3\n", "float64 range"),
+    ],
+)
+def test_bad_csv_inputs_exit_2_naming_the_place(runner, tmp_path, content, message):
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    result = run(runner, "diagnose", path, "-l", "y", "-s", "s", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_deeply_nested_spec_exits_2(runner, npz, tmp_path):
+    spec = "norm(" * 500 + "lyap_spec[:, 0]" + ")" * 500
+    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", spec, "-o", tmp_path / "o")
+    assert result.exit_code == 2 and "nest more than 32 levels" in result.output
