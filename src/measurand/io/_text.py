@@ -61,6 +61,32 @@ def resolve_format(path: Path, fmt: str | None, formats: tuple[str, ...]) -> str
     )
 
 
+def check_file(path: Path) -> None:
+    """InputError unless ``path`` is an existing regular file (naming loops and folders)."""
+    if not path.exists():
+        if path.is_symlink():
+            raise InputError(
+                "is a symbolic link that does not resolve (a link loop, or its target is missing)",
+                source=str(path),
+            )
+        raise InputError("file not found", source=str(path))
+    if path.is_dir():
+        raise InputError("is a folder (directory); expected a file", source=str(path))
+
+
+def delimiter_hint(columns: list[str]) -> str:
+    """A hint when a one-column header looks split by another delimiter, else ``""``."""
+    if len(columns) != 1:
+        return ""
+    for separator, name in ((";", "';'"), ("\t", "a tab"), ("|", "'|'")):
+        if separator in columns[0]:
+            return (
+                f"; the header is one column {columns[0]!r}: the file seems to use {name} as "
+                "its delimiter (CSV needs ',', TSV a tab; name the file .tsv for tabs)"
+            )
+    return ""
+
+
 def open_text(path: Path) -> io.TextIOBase:
     """The file as UTF-8 text (a leading BOM dropped), through gzip for ``*.gz``."""
     if path.name.lower().endswith(".gz"):
@@ -141,4 +167,6 @@ def explain_read_error(path: Path, separator: str, exc: BaseException) -> InputE
     except (UnicodeDecodeError, csv.Error, OSError, EOFError):
         pass
     text = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    if path.name.lower().endswith(".gz") and "end of file" in text.lower():
+        text += " (the gzip stream ends early: a truncated or partly copied file?)"
     return InputError(f"cannot read the file: {text}", source=str(path))

@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 
 from measurand.errors import InputError
-from measurand.io._text import check_header, explain_read_error, resolve_format
+from measurand.io._text import (
+    check_file,
+    check_header,
+    delimiter_hint,
+    explain_read_error,
+    resolve_format,
+)
 
 FORMATS = ("npz", "parquet", "csv", "tsv")
 
@@ -46,10 +52,7 @@ def read_arrays(path: str | os.PathLike[str], *, fmt: str | None = None) -> dict
     """
     file = Path(path)
     source = str(file)
-    if not file.exists():
-        raise InputError("file not found", source=source)
-    if file.is_dir():
-        raise InputError("is a folder; expected a .npz, .parquet or .csv file", source=source)
+    check_file(file)
     kind = _resolve_format(file, fmt)
     try:
         if kind == "npz":
@@ -122,6 +125,9 @@ def _read_table_text(file: Path, *, separator: str) -> dict[str, np.ndarray]:
         raise explain_read_error(file, separator, exc) from exc
     if frame.height == 0:
         raise InputError("has a header but no data rows", source=str(file))
+    hint = delimiter_hint(frame.columns)
+    if hint:
+        raise InputError(f"cannot split the columns{hint}", source=str(file), line=1)
     locate = RowLocator(file, "tsv" if separator == "\t" else "csv")
     return {name: _text_column(frame[name], locate, str(file)) for name in frame.columns}
 

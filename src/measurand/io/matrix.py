@@ -42,6 +42,7 @@ import polars as pl
 from measurand._result import Result
 from measurand.errors import InputError
 from measurand.io._frames import SQUARE_LIMIT
+from measurand.io._text import delimiter_hint
 from measurand.io.table import ROW_INDEX, RowLocator, scan_table
 
 __all__ = ["MatrixData", "MissingReport", "match_pattern", "parse_row_filter", "read_matrix"]
@@ -267,7 +268,7 @@ def read_matrix(
     if id_col not in available:
         raise InputError(
             f"unknown id column {id_col!r}; available columns: "
-            f"{', '.join(repr(c) for c in available)}",
+            f"{', '.join(repr(c) for c in available)}{delimiter_hint(available)}",
             source=source,
         )
     unknown = [c.column for c in conditions if c.column not in available]

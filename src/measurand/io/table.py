@@ -35,7 +35,14 @@ from measurand.io._frames import (
     step_summary,
     validate_canonical,
 )
-from measurand.io._text import check_header, explain_read_error, open_text, resolve_format
+from measurand.io._text import (
+    check_file,
+    check_header,
+    delimiter_hint,
+    explain_read_error,
+    open_text,
+    resolve_format,
+)
 
 __all__ = [
     "FORMATS",
@@ -264,10 +271,7 @@ def scan_table(path: str | Path, fmt: str | None = None) -> TableScan:
     """
     path = Path(path)
     source = str(path)
-    if not path.exists():
-        raise InputError("file not found", source=source)
-    if not path.is_file():
-        raise InputError("expected a file, got a directory", source=source)
+    check_file(path)
     fmt = _resolve_format(path, fmt)
     if fmt in ("csv", "tsv"):
         check_header(path, _SEPARATORS[fmt])
@@ -378,7 +382,7 @@ def _check_columns(
     if unknown:
         raise InputError(
             f"unknown column(s): {', '.join(unknown)}; available columns: "
-            f"{', '.join(repr(c) for c in available)}",
+            f"{', '.join(repr(c) for c in available)}{delimiter_hint(available)}",
             source=source,
         )
     used: dict[str, str] = {}
