@@ -248,3 +248,66 @@ def test_truncated_gzip_table_says_so(tmp_path):
     path = _write(tmp_path / "cut.csv.gz", blob[: len(blob) // 2])
     with pytest.raises(InputError, match="gzip stream ends early"):
         read_table(path, condition="c", seed="s", value="v")
+
+
+_CELLS = ["1", "0", "", "x", "1e400", "1e300", "nan", "-3.5", '"a,b"', "ü", "9223372036854775808"]
+
+
+@given(
+    header=st.sampled_from([b"c,s,v", b"c,s,v,v", b"\xef\xbb\xbfc,s,v", b"c;s;v", b""]),
+    rows=st.lists(st.lists(st.sampled_from(_CELLS), min_size=1, max_size=4), max_size=6),
+    tail=st.sampled_from([b"", b"\n", b"\xff", b"\n\n"]),
+)
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_table_and_matrix_readers_fuzz(tmp_path, header, rows, tail):
+    from measurand.io.matrix import read_matrix
+
+    body = "\n".join(",".join(row) for row in rows).encode()
+    path = _write(tmp_path / "fuzz.csv", header + b"\n" + body + tail)
+    for read in (
+        lambda: read_table(path, condition="c", seed="s", value="v"),
+        lambda: read_table(path, condition="c", seed="s", step="s", value="v"),
+        lambda: read_matrix(path, id_col="c"),
+        lambda: read_arrays(path),
+    ):
+        try:
+            read()
+        except InputError as exc:
+            assert str(path) in str(exc)
+
+
+_JSON_LINES = [
+    '{"step": 0, "correct_rate": 0.5}',
+    '{"step": 1, "correct_rate": NaN}',
+    '{"step": 2, "correct_rate": "x"}',
+    '{"step": 3.5, "correct_rate": 0.5}',
+    '{"step": 18446744073709551616, "loss": 1}',
+    '{"step": 4, "loss": 1' + "0" * 330 + "}",
+    '{"step": 5, "x": ' + "[" * 3000 + "]" * 3000 + "}",
+    "[1, 2]",
+    '{"step": 6, "loss": ',
+    "",
+    "\udcff",
+]
+
+
+@given(lines=st.lists(st.sampled_from(_JSON_LINES), min_size=1, max_size=5))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_campaign_reader_fuzz(tmp_path, lines):
+    import shutil
+
+    from measurand.io.campaign import read_campaign
+
+    root = tmp_path / "fuzzcamp"
+    shutil.rmtree(root, ignore_errors=True)
+    run = root / "runs" / "a_s1"
+    run.mkdir(parents=True)
+    (run / "metrics.jsonl").write_bytes("\n".join(lines).encode("utf-8", "surrogateescape"))
+    try:
+        read_campaign(root)
+    except InputError as exc:
+        assert "fuzzcamp" in str(exc)
