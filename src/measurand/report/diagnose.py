@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from measurand._result import ConfidenceInterval
-from measurand.diagnose.workflow import (
+from measurand.diagnose.results import (
     CELL_MEANINGS,
     CELL_NAMES,
     CellsResult,
