@@ -55,10 +55,22 @@ def run(runner, *args):
 
 def good_args(npz, out):
     return [
-        "diagnose", npz, "--label", "exact_correct",
-        "--signal", ZH, "--signal", "lam1=lyap_spec[:, 0]",
-        "--signal", "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",
-        "--paired-label", "other_correct", "--resamples", "300", "--out", out,
+        "diagnose",
+        npz,
+        "--label",
+        "exact_correct",
+        "--signal",
+        ZH,
+        "--signal",
+        "lam1=lyap_spec[:, 0]",
+        "--signal",
+        "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",
+        "--paired-label",
+        "other_correct",
+        "--resamples",
+        "300",
+        "--out",
+        out,
     ]
 
 
@@ -72,29 +84,56 @@ def test_good_run_writes_the_three_files(runner, npz, tmp_path, data):
 
     results = json.loads((out / "results.json").read_text())
     assert set(results) == {
-        "label", "n_examples", "n_correct", "n_wrong", "accuracy", "primary", "signals", "auc",
-        "medians", "cells", "robustness", "histogram", "paired", "settings", "warnings",
+        "label",
+        "n_examples",
+        "n_correct",
+        "n_wrong",
+        "accuracy",
+        "primary",
+        "signals",
+        "auc",
+        "medians",
+        "cells",
+        "robustness",
+        "histogram",
+        "paired",
+        "settings",
+        "warnings",
     }
     assert [s["name"] for s in results["signals"]] == [
-        "zH", "lam1", "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",
+        "zH",
+        "lam1",
+        "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",
     ]
     assert results["settings"]["n_resamples"] == 300 and results["settings"]["seed"] == 0
     assert results["paired"]["paired_label"] == "other_correct"
 
     expected = diagnose(
-        data, label="exact_correct",
-        signals={"zH": ZH.split("=", 1)[1], "lam1": "lyap_spec[:, 0]",
-                 "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12":
-                     "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12"},
-        paired_label="other_correct", n_resamples=300, seed=0,
+        data,
+        label="exact_correct",
+        signals={
+            "zH": ZH.split("=", 1)[1],
+            "lam1": "lyap_spec[:, 0]",
+            "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12": "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12",  # noqa: E501
+        },
+        paired_label="other_correct",
+        n_resamples=300,
+        seed=0,
     )
     assert results["auc"][0]["auc"] == pytest.approx(expected.auc[0].auc, abs=0)
     assert results["auc"][0]["bootstrap_ci"] == list(expected.auc[0].bootstrap_ci)
     assert results["cells"]["cells"]["B"]["count"] == expected.cells["B"].count
 
     summary = (out / "summary.md").read_text()
-    for heading in ("## Headline", "## AUC", "## Median signal", "## Threshold and 2x2 cells",
-                    "## Robustness", "## Paired comparison", "## Settings"):
+    for heading in (
+        "## Headline",
+        "## AUC",
+        "## Median signal",
+        "## Threshold and 2x2 cells",
+        "## Robustness",
+        "## Paired comparison",
+        "## Settings",
+    ):
         assert heading in summary
     html = (out / "report.html").read_text()
     assert html.count('class="plotly-graph-div"') == 2  # histogram and cells
@@ -102,9 +141,26 @@ def test_good_run_writes_the_three_files(runner, npz, tmp_path, data):
 
 def test_formats_and_threshold_options(runner, npz, tmp_path):
     out = tmp_path / "json-only"
-    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", ZH, "--threshold",
-                 "percentile:40", "--resamples", "100", "--format", "json", "--stratified",
-                 "--bootstrap-method", "bca", "--out", out)
+    result = run(
+        runner,
+        "diagnose",
+        npz,
+        "-l",
+        "exact_correct",
+        "-s",
+        ZH,
+        "--threshold",
+        "percentile:40",
+        "--resamples",
+        "100",
+        "--format",
+        "json",
+        "--stratified",
+        "--bootstrap-method",
+        "bca",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["results.json"]
     results = json.loads((out / "results.json").read_text())
@@ -112,8 +168,22 @@ def test_formats_and_threshold_options(runner, npz, tmp_path):
     assert results["settings"]["stratified"] is True
     assert results["settings"]["bootstrap_method"] == "bca"
     fixed = tmp_path / "fixed"
-    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", ZH, "--threshold=-4",
-                 "--resamples", "50", "--format", "json", "--out", fixed)
+    result = run(
+        runner,
+        "diagnose",
+        npz,
+        "-l",
+        "exact_correct",
+        "-s",
+        ZH,
+        "--threshold=-4",
+        "--resamples",
+        "50",
+        "--format",
+        "json",
+        "--out",
+        fixed,
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((fixed / "results.json").read_text())["cells"]["threshold"] == -4.0
 
@@ -122,8 +192,23 @@ def test_paired_label_from_another_file(runner, npz, tmp_path, data):
     other = tmp_path / "baseline.npz"
     np.savez(other, correct=data["other_correct"])
     out = tmp_path / "paired"
-    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", ZH, "--paired-label",
-                 f"{other}:correct", "--resamples", "100", "--format", "json", "--out", out)
+    result = run(
+        runner,
+        "diagnose",
+        npz,
+        "-l",
+        "exact_correct",
+        "-s",
+        ZH,
+        "--paired-label",
+        f"{other}:correct",
+        "--resamples",
+        "100",
+        "--format",
+        "json",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     paired = json.loads((out / "results.json").read_text())["paired"]
     assert paired["paired_label"] == "baseline.npz:correct"
@@ -144,20 +229,28 @@ def test_help_shows_an_example(runner):
     ("args", "fragments"),
     [
         (["-l", "all_correct", "-s", ZH], ["has only correct examples", "check --label"]),
-        (["-l", "exact_correct", "-s", "lyap[:, 0]"],
-         ["unknown array 'lyap'", "available arrays:", "drift_zH", "lyap_spec"]),
-        (["-l", "exact_correct", "-s", "lyap_spec[:, 0]|last:4|mean"],
-         ["'last:4' works on the step axis", "2-D array", "shape (240,)"]),
-        (["-l", "exact_correct", "-s", "short"],
-         ["'short' has 237 rows", "'exact_correct' has 240"]),
+        (
+            ["-l", "exact_correct", "-s", "lyap[:, 0]"],
+            ["unknown array 'lyap'", "available arrays:", "drift_zH", "lyap_spec"],
+        ),
+        (
+            ["-l", "exact_correct", "-s", "lyap_spec[:, 0]|last:4|mean"],
+            ["'last:4' works on the step axis", "2-D array", "shape (240,)"],
+        ),
+        (
+            ["-l", "exact_correct", "-s", "short"],
+            ["'short' has 237 rows", "'exact_correct' has 240"],
+        ),
         (["-l", "exact_correct", "-s", "lyap_spec[:, 0"], ["expected ',' or ']'", "position 14"]),
         (["-l", "nope", "-s", ZH], ["label array 'nope' not found"]),
         (["-l", "lyap_spec", "-s", ZH], ["must be one value per example"]),
         (["-l", "exact_correct", "-s", ZH, "--threshold", "middle"], ["threshold must be"]),
         (["-l", "exact_correct", "-s", ZH, "--nan", "keep"], ["--nan takes 'drop' or 'raise'"]),
         (["-l", "exact_correct", "-s", ZH, "--format", "pdf"], ["--format takes json, md, html"]),
-        (["-l", "exact_correct", "-s", ZH, "--paired-label", "missing"],
-         ["--paired-label: array 'missing' not found"]),
+        (
+            ["-l", "exact_correct", "-s", ZH, "--paired-label", "missing"],
+            ["--paired-label: array 'missing' not found"],
+        ),
         (["-l", "exact_correct", "-s", ZH, "--primary", "zL"], ["primary signal 'zL'"]),
     ],
 )
@@ -182,14 +275,38 @@ def test_nan_raise_and_drop(runner, tmp_path, data):
     path = tmp_path / "nan.npz"
     np.savez(path, **broken)
     out = tmp_path / "out"
-    result = run(runner, "diagnose", path, "-l", "exact_correct", "-s", "lyap_spec[:, 0]",
-                 "--nan", "raise", "--out", out)
+    result = run(
+        runner,
+        "diagnose",
+        path,
+        "-l",
+        "exact_correct",
+        "-s",
+        "lyap_spec[:, 0]",
+        "--nan",
+        "raise",
+        "--out",
+        out,
+    )
     assert result.exit_code == 2
     message = " ".join(result.output.split())
     assert "2 non-finite value(s) (NaN/inf), the first at row 4" in message
     assert not out.exists()
-    result = run(runner, "diagnose", path, "-l", "exact_correct", "-s", "lyap_spec[:, 0]",
-                 "--resamples", "50", "--format", "json", "--out", out)
+    result = run(
+        runner,
+        "diagnose",
+        path,
+        "-l",
+        "exact_correct",
+        "-s",
+        "lyap_spec[:, 0]",
+        "--resamples",
+        "50",
+        "--format",
+        "json",
+        "--out",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert "dropped 2 of 240" in " ".join(result.output.split())
     assert json.loads((out / "results.json").read_text())["signals"][0]["n_dropped"] == 2
@@ -231,8 +348,9 @@ def test_a_failed_run_keeps_the_previous_report(runner, npz, tmp_path):
     out = tmp_path / "existing"
     out.mkdir()
     (out / "results.json").write_text("{}")
-    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", "nope", "--force",
-                 "--out", out)
+    result = run(
+        runner, "diagnose", npz, "-l", "exact_correct", "-s", "nope", "--force", "--out", out
+    )
     assert result.exit_code == 2
     assert (out / "results.json").read_text() == "{}"
 
@@ -245,7 +363,9 @@ def test_demo_writes_the_diagnose_report(runner, tmp_path):
     result = run(runner, "demo", "--out", out, "--resamples", "200")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (out / "diagnose").iterdir()) == [
-        "report.html", "results.json", "summary.md",
+        "report.html",
+        "results.json",
+        "summary.md",
     ]
     assert (out / "README.md").exists()
     assert "diagnose/report.html" in " ".join(result.output.split())
@@ -282,3 +402,40 @@ def test_example_data_is_small_and_shaped_like_the_spec():
     lam1 = arrays["lyap_spec"][:, 0]
     assert np.unique(lam1).size < lam1.size  # rounded to 3 decimals: ties
     assert np.allclose(lam1, np.round(lam1, 3), atol=1e-6)
+
+
+def test_a_signal_name_does_not_change_its_intervals(runner, npz, tmp_path):
+    # issue 8: `-s '-x'` and `-s neg=-x` gave different bootstrap CIs (name-keyed streams)
+    outputs = []
+    for spec, out in (("-lyap_spec[:, 0]", "anon"), ("neg=-lyap_spec[:, 0]", "named")):
+        args = ["diagnose", npz, "-l", "exact_correct", "-s", spec, "--resamples", 300]
+        result = run(runner, *args, "--out", tmp_path / out)
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads((tmp_path / out / "results.json").read_text()))
+    anon, named = outputs
+    assert named["auc"][0]["signal"] == "neg" and anon["auc"][0]["signal"] != "neg"
+    assert anon["auc"][0]["bootstrap_ci"] == named["auc"][0]["bootstrap_ci"]
+    assert anon["medians"][0]["wrong"] == named["medians"][0]["wrong"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"y,s\n1,0.5\n0,abc\n1,0.7\n", "line 3, column 's'"),
+        (b"y,s\n", "no data rows"),
+        (b"y,s,s\n1,0.5,1\n0,0.3,2\n", "more than once"),
+        (b"y,s\n1,1" + b"0" * 400 + b"\n0,0.3\n", "float64 range"),
+    ],
+)
+def test_bad_csv_inputs_exit_2_naming_the_place(runner, tmp_path, content, message):
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    result = run(runner, "diagnose", path, "-l", "y", "-s", "s", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o").exists()
+
+
+def test_deeply_nested_spec_exits_2(runner, npz, tmp_path):
+    spec = "norm(" * 500 + "lyap_spec[:, 0]" + ")" * 500
+    result = run(runner, "diagnose", npz, "-l", "exact_correct", "-s", spec, "-o", tmp_path / "o")
+    assert result.exit_code == 2 and "nest more than 32 levels" in result.output

@@ -100,8 +100,9 @@ def test_histogram_figure_matches_the_result(result):
 
 
 def test_single_class_and_no_intervals_render(zero_b):
-    res = diagnose(zero_b, label=np.ones(954, dtype=bool), signals=["drift|max"],
-                   ci_methods=(), n_resamples=50)
+    res = diagnose(
+        zero_b, label=np.ones(954, dtype=bool), signals=["drift|max"], ci_methods=(), n_resamples=50
+    )
     text = diagnose_report(res).to_markdown()
     assert "is undefined: a class is empty" in text
     assert "## Warnings" in text

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -35,7 +34,6 @@ from measurand.diagnose import (
     settling_cells,
     signal_auc,
 )
-from measurand.diagnose.workflow import _ranked_group_median
 from measurand.errors import InputError
 from measurand.io.output import dumps_json
 
@@ -149,8 +147,9 @@ def test_signal_auc_ci_methods_and_bca(arrays):
     score, label = _signal(arrays, "zH"), arrays["exact_correct"] == 1
     only_delong = signal_auc(score, label, ci_methods=("delong",))
     assert only_delong.bootstrap_ci is None and only_delong.delong_ci is not None
-    bca = signal_auc(score, label, ci_methods=("bootstrap",), bootstrap_method="bca",
-                     n_resamples=1000, seed=1)
+    bca = signal_auc(
+        score, label, ci_methods=("bootstrap",), bootstrap_method="bca", n_resamples=1000, seed=1
+    )
     assert bca.delong_ci is None and bca.bootstrap_method == "bca"
     assert bca.bootstrap_ci.low < bca.auc < bca.bootstrap_ci.high
 
@@ -158,24 +157,23 @@ def test_signal_auc_ci_methods_and_bca(arrays):
 # ----------------------------------------------------------------------------------------------
 # Group medians
 # ----------------------------------------------------------------------------------------------
-def test_ranked_group_median_equals_numpy_median():
+def test_group_medians_match_a_brute_force_bootstrap_in_distribution():
+    # The resampled medians are drawn through order statistics; the classic bootstrap
+    # (resample rows, take the class median) must give the same distribution.
     rng = np.random.default_rng(5)
     values = np.round(rng.normal(size=60), 1)  # ties
     label = rng.random(60) < 0.3
-    order = np.argsort(values, kind="stable")
-    rank = np.empty(60, dtype=np.intp)
-    rank[order] = np.arange(60)
-    rows = rng.integers(0, 60, (500, 60))
-    rows[0] = np.flatnonzero(~label)[0]  # a resample without any correct example
-    for flag in (True, False):
-        statistic = _ranked_group_median(values[order], flag)
-        got = statistic(rank[rows], label[rows].astype(np.int8))
+    n_resamples = 20_000
+    out = group_medians(values, label, n_resamples=n_resamples, seed=4)
+    rows = rng.integers(0, 60, (n_resamples, 60))
+    for flag, entry in ((True, out.correct), (False, out.wrong)):
         members = np.where(label[rows] == flag, values[rows], np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
-            expected = np.nanmedian(members, axis=1)
-        np.testing.assert_array_equal(got, expected)
-        assert statistic(rank, label.astype(np.int8)) == np.median(values[label == flag])
+        brute = np.nanmedian(members, axis=1)
+        low, high = np.percentile(brute, [2.5, 97.5])
+        assert entry.median == np.median(values[label == flag])
+        assert entry.confidence_interval.low == pytest.approx(low, abs=0.051)
+        assert entry.confidence_interval.high == pytest.approx(high, abs=0.051)
+        assert entry.standard_error == pytest.approx(np.std(brute, ddof=1), rel=0.05)
 
 
 def test_group_medians_point_estimates_and_bootstrap(arrays, result):
@@ -339,8 +337,9 @@ def test_nan_drop_counts_and_uses_the_finite_rows(arrays):
     lyap = data["lyap_spec"].copy()
     lyap[[3, 10, 11], 0] = [np.nan, np.inf, -np.inf]
     data["lyap_spec"] = lyap
-    out = diagnose(data, label="exact_correct", signals={"lam1": "lyap_spec[:, 0]"},
-                   n_resamples=200)
+    out = diagnose(
+        data, label="exact_correct", signals={"lam1": "lyap_spec[:, 0]"}, n_resamples=200
+    )
     info = out.signals[0]
     assert (info.n_dropped, info.n_used) == (3, N - 3)
     keep = np.isfinite(lyap[:, 0])
@@ -389,20 +388,29 @@ def test_boolean_and_float_labels_are_accepted(arrays):
 
 
 def test_unknown_label_lists_arrays(arrays):
-    with pytest.raises(InputError, match="label array 'correct' not found; available arrays: "
-                       "drift_zH, drift_zL, exact_correct"):
+    with pytest.raises(
+        InputError,
+        match="label array 'correct' not found; available arrays: "
+        "drift_zH, drift_zL, exact_correct",
+    ):
         diagnose(arrays, label="correct", signals=["lyap_spec[:, 0]"])
 
 
 def test_length_mismatch_names_both_arrays(arrays):
     data = dict(arrays, short_drift=arrays["drift_zH"][:-5])
-    with pytest.raises(InputError, match="array 'short_drift' has 395 rows but label array "
-                       "'exact_correct' has 400"):
+    with pytest.raises(
+        InputError, match="array 'short_drift' has 395 rows but label array 'exact_correct' has 400"
+    ):
         diagnose(data, label="exact_correct", signals={"s": "short_drift|mean"})
-    with pytest.raises(InputError, match="paired label 'p' has 10 examples but label "
-                       "'exact_correct' has 400"):
-        diagnose(dict(arrays, p=np.ones(10)), label="exact_correct",
-                 signals=["lyap_spec[:, 0]"], paired_label="p")
+    with pytest.raises(
+        InputError, match="paired label 'p' has 10 examples but label 'exact_correct' has 400"
+    ):
+        diagnose(
+            dict(arrays, p=np.ones(10)),
+            label="exact_correct",
+            signals=["lyap_spec[:, 0]"],
+            paired_label="p",
+        )
 
 
 def test_single_class_labels_give_nan_auc_and_warnings(arrays):
@@ -445,8 +453,9 @@ def test_same_seed_same_result_and_signal_streams_are_independent(arrays):
     assert one.to_dict() == two.to_dict()
     other = diagnose(arrays, label="exact_correct", signals=SIGNALS, n_resamples=300, seed=6)
     assert other.auc_of("zH").bootstrap_ci != one.auc_of("zH").bootstrap_ci
-    alone = diagnose(arrays, label="exact_correct", signals={"zH": SIGNALS["zH"]},
-                     n_resamples=300, seed=5)
+    alone = diagnose(
+        arrays, label="exact_correct", signals={"zH": SIGNALS["zH"]}, n_resamples=300, seed=5
+    )
     assert alone.auc_of("zH").bootstrap_ci == one.auc_of("zH").bootstrap_ci
     assert alone.medians_of("zH") == one.medians_of("zH")
 
@@ -459,24 +468,48 @@ def test_primary_and_robustness_structure(arrays, result):
     assert sum(hist.counts_correct) == result.n_correct
     assert sum(hist.counts_wrong) == result.n_wrong
     assert len(hist.edges) == len(hist.counts_correct) + 1
-    chosen = diagnose(arrays, label="exact_correct", signals=SIGNALS, primary="lam1",
-                      n_resamples=100)
+    chosen = diagnose(
+        arrays, label="exact_correct", signals=SIGNALS, primary="lam1", n_resamples=100
+    )
     assert chosen.cells.signal == "lam1" and chosen.histogram.signal == "lam1"
 
 
 def test_results_json_keys(result):
     data = json.loads(dumps_json(result.to_dict()))
     assert set(data) == {
-        "label", "n_examples", "n_correct", "n_wrong", "accuracy", "primary", "signals", "auc",
-        "medians", "cells", "robustness", "histogram", "paired", "settings", "warnings",
+        "label",
+        "n_examples",
+        "n_correct",
+        "n_wrong",
+        "accuracy",
+        "primary",
+        "signals",
+        "auc",
+        "medians",
+        "cells",
+        "robustness",
+        "histogram",
+        "paired",
+        "settings",
+        "warnings",
     }
     assert set(data["cells"]["cells"]) == {"A", "B", "C", "D"}
     assert set(data["cells"]["cells"]["B"]) == {
-        "name", "settled", "correct", "count", "of_all", "of_class", "median_signal",
+        "name",
+        "settled",
+        "correct",
+        "count",
+        "of_all",
+        "of_class",
+        "median_signal",
     }
     assert set(data["auc"][0]) >= {"signal", "auc", "delong_ci", "bootstrap_ci", "n_correct"}
     assert data["signals"][0] == {
-        "name": "zH", "spec": SIGNALS["zH"], "arrays": ["drift_zH"], "n_used": N, "n_dropped": 0,
+        "name": "zH",
+        "spec": SIGNALS["zH"],
+        "arrays": ["drift_zH"],
+        "n_used": N,
+        "n_dropped": 0,
     }
     assert data["settings"]["seed"] == 11
 
@@ -503,20 +536,20 @@ def test_summary_text(result):
     seed=st.integers(0, 2**32 - 1),
 )
 @settings(max_examples=60, deadline=None)
-def test_ranked_group_median_property(values, labels, seed):
+def test_resampled_group_medians_stay_in_range_property(values, labels, seed):
     x = np.asarray(values, dtype=float)
     y = np.asarray(labels[: x.size])
-    order = np.argsort(x, kind="stable")
-    rank = np.empty(x.size, dtype=np.intp)
-    rank[order] = np.arange(x.size)
-    rows = np.random.default_rng(seed).integers(0, x.size, (30, x.size))
-    for flag in (True, False):
-        got = _ranked_group_median(x[order], flag)(rank[rows], y[rows].astype(np.int8))
-        members = np.where(y[rows] == flag, x[rows], np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            expected = np.nanmedian(members, axis=1)
-        np.testing.assert_array_equal(got, expected)
+    out = group_medians(x, y, n_resamples=50, seed=seed)
+    for flag, entry in ((True, out.correct), (False, out.wrong)):
+        members = x[y == flag]
+        if members.size == 0:
+            assert math.isnan(entry.median)
+            continue
+        assert entry.median == np.median(members)
+        midpoints = {(a + b) / 2 for a in members for b in members}
+        ci = entry.confidence_interval
+        assert members.min() <= ci.low <= ci.high <= members.max()
+        assert ci.low in midpoints or ci.low in set(members) or ci.low < ci.high
 
 
 @given(
@@ -533,3 +566,25 @@ def test_signal_auc_matches_sklearn_property(values, labels):
     else:
         assert out.auc == pytest.approx(roc_auc_score(y, x), abs=1e-14)
         assert signal_auc(-x, y, ci_methods=()).auc == pytest.approx(1 - out.auc, abs=1e-14)
+
+
+def test_non_binary_label_names_each_value_at_its_own_row():
+    label = np.zeros(10)
+    label[[3, 7]] = [0.5, -1.0]
+    arrays = {"y": label, "s": np.arange(10.0)}
+    with pytest.raises(InputError) as caught:
+        diagnose(arrays, label="y", signals="s", n_resamples=10)
+    message = str(caught.value)
+    assert "0.5 (first at row 3)" in message and "-1 (first at row 7)" in message
+
+
+def test_a_signals_stream_follows_its_expression_not_its_name(arrays):
+    # The name is a label; the bootstrap stream is keyed by what the signal computes.
+    options = {"label": "exact_correct", "n_resamples": 300, "seed": 5}
+    anonymous = diagnose(arrays, signals=["-lyap_spec[:, 0]"], **options)
+    named = diagnose(arrays, signals={"neg": "-lyap_spec[:, 0]"}, **options)
+    spec = anonymous.signals[0].name
+    assert anonymous.auc_of(spec).bootstrap_ci == named.auc_of("neg").bootstrap_ci
+    assert anonymous.medians_of(spec).correct == named.medians_of("neg").correct
+    other = diagnose(arrays, signals={"neg": "lyap_spec[:, 1]"}, **options)
+    assert other.auc_of("neg").bootstrap_ci != named.auc_of("neg").bootstrap_ci

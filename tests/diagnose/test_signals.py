@@ -63,9 +63,7 @@ def test_combined_norm_matches_reference_script(arrays):
     a = arrays["drift_zH"][:, -4:].mean(1)
     b = arrays["drift_zL"][:, -4:].mean(1)
     expected = np.log10(np.clip(np.sqrt(a**2 + b**2), 1e-12, None))
-    got = derive_signal(
-        arrays, "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12"
-    )
+    got = derive_signal(arrays, "norm(drift_zH|last:4|mean, drift_zL|last:4|mean)|log10:1e-12")
     np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
@@ -137,9 +135,7 @@ def test_canonical_text_round_trips(arrays, negate, name, window, reducer, tail,
     canonical = str(parse_signal(spec))
     assert str(parse_signal(canonical)) == canonical
     with np.errstate(all="ignore"):
-        np.testing.assert_array_equal(
-            derive_signal(arrays, spec), derive_signal(arrays, canonical)
-        )
+        np.testing.assert_array_equal(derive_signal(arrays, spec), derive_signal(arrays, canonical))
 
 
 @given(st.text(alphabet="abc_[]():,|-' 0123456789.", max_size=25))
@@ -253,3 +249,19 @@ def test_operations_are_documented():
 
     for op in OPERATIONS:
         assert f"``{op}" in module.__doc__
+
+
+def test_deep_nesting_is_refused_not_recursed():
+    # issue 10: 500 nested norm( raised RecursionError (exit 1)
+    spec = "norm(" * 500 + "a" + ")" * 500
+    with pytest.raises(InputError, match="nest more than 32 levels"):
+        parse_signal(spec)
+    assert parse_signal("norm(" * 5 + "a" + ")" * 5) is not None
+
+
+def test_norm_of_values_near_the_float_maximum_stays_finite():
+    arrays = {"a": np.array([1e200, 3.0, -1e300]), "b": np.array([1e200, 4.0, 1e300])}
+    values = derive_signal(arrays, "norm(a, b)")
+    assert values[1] == 5.0
+    assert values[0] == pytest.approx(np.sqrt(2) * 1e200, rel=1e-15)
+    assert values[2] == pytest.approx(np.sqrt(2) * 1e300, rel=1e-15)

@@ -597,3 +597,27 @@ def test_result_is_a_plain_serialisable_record():
         auc(score, label, ci="bootstrap", n_resamples=200, seed=0).confidence_interval
     )
     assert boot["ci_method"] == "bootstrap" and boot["n_resamples"] == 200
+
+
+def test_a_constant_score_warns_that_it_carries_no_information():
+    from measurand.errors import DegenerateDataWarning
+
+    label = np.array([1, 0] * 20, dtype=bool)
+    with pytest.warns(DegenerateDataWarning, match="every score is the same value"):
+        out = auc(np.ones(40), label, ci="bootstrap", n_resamples=100, seed=0)
+    assert out.statistic == 0.5
+
+
+@pytest.mark.parametrize("stratified", [False, True])
+def test_distinct_scores_fast_path_equals_the_general_path(stratified, monkeypatch):
+    # Without ties every cell is one observation and a shorter path counts the same draws.
+    from measurand.stats import _auc
+
+    rng = np.random.default_rng(4)
+    label = rng.random(500) < 0.3
+    score = rng.normal(size=500) + label
+    fast = auc(score, label, ci="bootstrap", n_resamples=700, seed=8, stratified=stratified)
+    monkeypatch.setattr(_auc._CellCountSampler, "all_singletons", property(lambda self: False))
+    general = auc(score, label, ci="bootstrap", n_resamples=700, seed=8, stratified=stratified)
+    assert fast.confidence_interval == general.confidence_interval
+    assert fast.standard_error == general.standard_error

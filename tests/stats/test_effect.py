@@ -234,3 +234,17 @@ def test_result_serialises() -> None:
     assert as_dict["n2"] is None
     assert as_dict["confidence_interval"] == pytest.approx(list(result.confidence_interval))
     assert as_dict["confidence_level"] == 0.95
+
+
+def test_values_whose_squares_overflow_are_refused_not_turned_into_nan() -> None:
+    # issue 10: values near ±1e308 gave all-NaN results with cohens_d -0.0
+    with pytest.raises(InputError, match="overflow float64 when squared"):
+        cohens_d([1e308, -1e308, 1.0], [1.0, 2.0, 3.0])
+    with pytest.raises(InputError, match="complex"):
+        cohens_d(np.array([1 + 1j, 2.0, 3.0]), [1.0, 2.0])
+    assert math.isfinite(cohens_d([1e150, -1e150, 1.0], [1.0, 2.0, 3.0]).statistic)
+
+
+def test_confidence_level_accepts_numpy_floats() -> None:
+    result = cohens_d([1.0, 2.0, 3.0], [2.0, 3.0, 5.0], confidence_level=np.float32(0.9))
+    assert result.confidence_level == pytest.approx(0.9)

@@ -431,3 +431,9 @@ def test_integral_floats_are_accepted_and_results_serialise() -> None:
     as_dict = result.to_dict()
     assert as_dict["confidence_interval"] == pytest.approx(list(result.confidence_interval))
     assert fisher_exact([[7, 0], [0, 9]]).to_dict()["statistic"] == "inf"
+
+
+def test_estimate_is_a_deprecated_alias_of_statistic():
+    result = clopper_pearson(3, 10)
+    with pytest.warns(DeprecationWarning, match="renamed .statistic"):
+        assert result.estimate == result.statistic == 0.3

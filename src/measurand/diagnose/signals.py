@@ -170,8 +170,10 @@ class Signal:
             else:
                 name = str(self.source)
                 hint = f"e.g. '{self.text}|last:4|mean', or pick one column: '{name}[:, 0]'"
-            what = origin if origin.endswith(f"shape {values.shape}") else (
-                f"shape {values.shape} (from {origin})"
+            what = (
+                origin
+                if origin.endswith(f"shape {values.shape}")
+                else (f"shape {values.shape} (from {origin})")
             )
             raise _spec_error(
                 self.spec or self.text,
@@ -195,6 +197,10 @@ class Signal:
 # ----------------------------------------------------------------------------------------------
 # Public functions
 # ----------------------------------------------------------------------------------------------
+MAX_NESTING = 32
+"""Deepest nesting of ``norm(...)`` a spec may use (deeper specs are refused, not recursed)."""
+
+
 def parse_signal(spec: str) -> Signal:
     """Parse a signal spec (see the module docstring for the grammar)."""
     if not isinstance(spec, str):
@@ -264,6 +270,7 @@ class _Parser:
         self.spec = spec
         self.tokens = _tokenize(spec)
         self.i = 0
+        self.depth = 0
 
     @property
     def token(self) -> _Token:
@@ -289,6 +296,19 @@ class _Parser:
             raise self.fail("'|' followed by a step, or the end of the spec")
 
     def signal(self) -> Signal:
+        if self.depth >= MAX_NESTING:
+            raise _spec_error(
+                self.spec,
+                self.token.position,
+                f"signals nest more than {MAX_NESTING} levels deep (norm inside norm ...)",
+            )
+        self.depth += 1
+        try:
+            return self._signal()
+        finally:
+            self.depth -= 1
+
+    def _signal(self) -> Signal:
         start = self.token.position
         negate = False
         if self.token.kind == "-":
@@ -468,15 +488,25 @@ def _norm(arrays: Mapping[str, Any], source: NormSource, spec: str) -> tuple[np.
         parts.append((values, arg))
     stacked = np.stack([values for values, _ in parts])
     origin = f"norm of {', '.join(repr(arg.text) for _, arg in parts)}"
-    return np.sqrt(np.sum(stacked * stacked, axis=0)), origin
+    with np.errstate(over="ignore"):
+        norm = np.sqrt(np.sum(stacked * stacked, axis=0))
+    # Squares of finite values beyond ~1.3e154 overflow: recompute those with hypot, which
+    # scales before squaring, so finite inputs keep a finite norm (or one near float64 max).
+    overflowed = np.isinf(norm) & np.isfinite(stacked).all(axis=0)
+    if overflowed.any():
+        with np.errstate(over="ignore"):
+            norm[overflowed] = np.hypot.reduce(stacked[:, overflowed], axis=0)
+    return norm, origin
 
 
 def _apply_step(values: np.ndarray, step: Step, origin: str, spec: str) -> np.ndarray:
     op, arg = step.op, step.argument
     if op in STEP_WINDOWS or op in STEP_REDUCTIONS:
         if values.ndim < 2:
-            source = origin if origin.endswith(f"shape {values.shape}") else (
-                f"shape {values.shape} (from {origin})"
+            source = (
+                origin
+                if origin.endswith(f"shape {values.shape}")
+                else (f"shape {values.shape} (from {origin})")
             )
             raise _spec_error(
                 spec,

@@ -217,6 +217,27 @@ def validate_canonical(
     return frame
 
 
+# Magnitudes above sqrt(float64 max) ≈ 1.34e154 overflow when squared (variances, SDs).
+SQUARE_LIMIT = 1.3407807929942596e154
+
+
+def overflow_note(frame: pl.DataFrame) -> str | None:
+    """A warning when values are so large that their squares overflow float64, else None.
+
+    Variances, standard deviations and effect sizes of such values are ``inf``/NaN; the note
+    names the metrics so that the user can rescale them before the statistics run.
+    """
+    huge = frame.filter(pl.col("value").abs() > SQUARE_LIMIT)
+    if huge.height == 0:
+        return None
+    metrics = huge.get_column("metric").unique(maintain_order=True).to_list()
+    return (
+        f"{huge.height} value(s) of metric(s) {metrics[:5]} exceed {SQUARE_LIMIT:.3g} in "
+        "magnitude: their squares overflow float64, so variances and effect sizes of these "
+        "metrics cannot be computed; rescale them (e.g. divide by a power of 10)"
+    )
+
+
 def ragged_note(frame: pl.DataFrame, summary: pl.DataFrame | None = None) -> str | None:
     """A warning when seeds of one (condition, task) cover different step ranges, else None.
 

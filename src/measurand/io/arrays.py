@@ -14,16 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from measurand.errors import InputError
+from measurand.io._text import (
+    check_file,
+    check_header,
+    delimiter_hint,
+    explain_read_error,
+    resolve_format,
+)
 
 FORMATS = ("npz", "parquet", "csv", "tsv")
 
-_SUFFIX_FORMATS = {
-    ".npz": "npz",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-}
+_INFINITY_TEXT = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 
 
 def read_arrays(path: str | os.PathLike[str], *, fmt: str | None = None) -> dict[str, np.ndarray]:
@@ -51,10 +52,7 @@ def read_arrays(path: str | os.PathLike[str], *, fmt: str | None = None) -> dict
     """
     file = Path(path)
     source = str(file)
-    if not file.exists():
-        raise InputError("file not found", source=source)
-    if file.is_dir():
-        raise InputError("is a folder; expected a .npz, .parquet or .csv file", source=source)
+    check_file(file)
     kind = _resolve_format(file, fmt)
     try:
         if kind == "npz":
@@ -74,22 +72,7 @@ def read_arrays(path: str | os.PathLike[str], *, fmt: str | None = None) -> dict
 
 
 def _resolve_format(file: Path, fmt: str | None) -> str:
-    if fmt is not None:
-        kind = fmt.lower().lstrip(".")
-        kind = "parquet" if kind == "pq" else kind
-        if kind not in FORMATS:
-            raise InputError(
-                f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", source=str(file)
-            )
-        return kind
-    kind = _SUFFIX_FORMATS.get(file.suffix.lower())
-    if kind is None:
-        known = ", ".join(sorted(_SUFFIX_FORMATS))
-        raise InputError(
-            f"unknown file type {file.suffix or '(no suffix)'!r}; expected one of {known}",
-            source=str(file),
-        )
-    return kind
+    return resolve_format(file, fmt, FORMATS)
 
 
 def _read_npz(file: Path) -> dict[str, np.ndarray]:
@@ -105,12 +88,20 @@ def _read_npz(file: Path) -> dict[str, np.ndarray]:
         arrays: dict[str, np.ndarray] = {}
         for name in archive.files:
             try:
-                arrays[name] = np.asarray(archive[name])
+                array = np.asarray(archive[name])
             except ValueError as exc:  # object arrays need pickle, which we never enable
                 raise InputError(
                     f"array {name!r} cannot be read without pickle ({exc}); save numeric arrays",
                     source=str(file),
                 ) from exc
+            if np.iscomplexobj(array):
+                raise InputError(
+                    f"array {name!r} holds complex numbers; store real values (e.g. its "
+                    "magnitude or its real and imaginary parts as two arrays)",
+                    source=str(file),
+                    column=name,
+                )
+            arrays[name] = array
     return arrays
 
 
@@ -124,8 +115,77 @@ def _read_parquet(file: Path) -> dict[str, np.ndarray]:
 def _read_table_text(file: Path, *, separator: str) -> dict[str, np.ndarray]:
     import polars as pl
 
-    frame = pl.read_csv(file, separator=separator, infer_schema_length=None)
-    return {name: _column_to_array(frame[name], source=str(file)) for name in frame.columns}
+    from measurand.io.table import RowLocator
+
+    check_header(file, separator)
+    try:
+        # Every cell as text: the numbers are parsed here so that a bad cell can be named.
+        frame = pl.read_csv(file, separator=separator, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise explain_read_error(file, separator, exc) from exc
+    if frame.height == 0:
+        raise InputError("has a header but no data rows", source=str(file))
+    hint = delimiter_hint(frame.columns)
+    if hint:
+        raise InputError(f"cannot split the columns{hint}", source=str(file), line=1)
+    locate = RowLocator(file, "tsv" if separator == "\t" else "csv")
+    return {name: _text_column(frame[name], locate, str(file)) for name in frame.columns}
+
+
+def _text_column(series, locate, source: str) -> np.ndarray:  # series: polars.Series of text
+    """A CSV column as numbers (bool, int64, or float64 with NaN for empty cells) or as text.
+
+    A column whose non-empty cells mostly parse as numbers is numeric: a cell that does not,
+    or a finite-looking number beyond the float64 range (``1`` and 400 zeros), is an
+    InputError naming its line and column.
+    """
+    import polars as pl
+
+    stripped = series.str.strip_chars()
+    present = stripped.is_not_null() & (stripped != "")
+    n_present = int(present.sum())
+    values = stripped.filter(present)
+    lowered = values.str.to_lowercase()
+    if n_present and lowered.is_in(["true", "false"]).all():
+        flags = stripped.str.to_lowercase() == "true"
+        if n_present == series.len():
+            return flags.to_numpy().astype(bool)
+        return pl.select(pl.when(present).then(flags.cast(pl.Float64))).to_series().to_numpy()
+    as_float = stripped.cast(pl.Float64, strict=False)
+    parsed = as_float.is_not_null() & present
+    n_parsed = int(parsed.sum())
+    if n_present and n_parsed == n_present:
+        as_int = stripped.cast(pl.Int64, strict=False)
+        if n_present == series.len() and int(as_int.is_not_null().sum()) == n_present:
+            return as_int.to_numpy()
+        overflow = (
+            parsed
+            & as_float.is_infinite()
+            & ~stripped.str.to_lowercase().is_in(list(_INFINITY_TEXT))
+        )
+        if overflow.any():
+            row = int(overflow.arg_true()[0])
+            raise locate.error(
+                f"value {_shorten(series[row])} is beyond the float64 range (about ±1.8e308)",
+                row,
+                series.name,
+                source,
+            )
+        return pl.select(pl.when(present).then(as_float)).to_series().to_numpy()
+    if n_parsed and 2 * n_parsed >= n_present:
+        row = int((present & ~parsed).arg_true()[0])
+        raise locate.error(
+            f"non-numeric value {_shorten(series[row])} in a numeric column",
+            row,
+            series.name,
+            source,
+        )
+    return series.to_numpy()
+
+
+def _shorten(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else f"{shown[:20]}…{shown[-10:]} ({len(str(text))} chars)"
 
 
 def _column_to_array(series, *, source: str) -> np.ndarray:  # series: polars.Series

@@ -40,6 +40,7 @@ from measurand.io._frames import (
     COUNTS_SCHEMA,
     GENERATIONS_SCHEMA,
     RunData,
+    overflow_note,
     ragged_note,
     validate_canonical,
 )
@@ -100,7 +101,12 @@ class _RunMetrics:
     keys_seen: set[str]
 
 
-def read_campaign(path: str | Path, *, metrics: str | Sequence[str] | None = None) -> RunData:
+def read_campaign(
+    path: str | Path,
+    *,
+    metrics: str | Sequence[str] | None = None,
+    allow_outside_log_dirs: bool = False,
+) -> RunData:
     """Read a campaign directory into a :class:`~measurand.io._frames.RunData`.
 
     Parameters
@@ -111,6 +117,10 @@ def read_campaign(path: str | Path, *, metrics: str | Sequence[str] | None = Non
     metrics:
         Metric name(s) to keep; all numeric keys when None. Naming one that no run logs is an
         error listing the available ones.
+    allow_outside_log_dirs:
+        A manifest entry's ``log_dir`` is resolved relative to the manifest. A run is read from
+        the campaign folder (its ``log_dir`` there, else ``runs/<run_name>``); a ``log_dir``
+        outside the campaign folder is read only with this set (else an InputError names it).
 
     Returns
     -------
@@ -142,7 +152,7 @@ def read_campaign(path: str | Path, *, metrics: str | Sequence[str] | None = Non
     wanted = _wanted_metrics(metrics)
     warnings: list[str] = []
 
-    runs = _find_runs(root, warnings)
+    runs = _find_runs(root, warnings, allow_outside_log_dirs)
     if not runs:
         raise InputError(
             f"empty campaign: no {MANIFEST} runs and no run directories with {METRICS_FILE}",
@@ -182,6 +192,9 @@ def read_campaign(path: str | Path, *, metrics: str | Sequence[str] | None = Non
     frame = validate_canonical(_build_frame(parsed), source, check_duplicates=False)
     counts = _read_counts([run for run, _ in parsed], warnings)
     generations = _read_generations([run for run, _ in parsed], warnings)
+    huge = overflow_note(frame)
+    if huge is not None:
+        warnings.append(f"{source}: {huge}")
     note = ragged_note(frame)
     if note is not None:
         warnings.append(f"{source}: {note}")
@@ -208,11 +221,11 @@ def _wanted_metrics(metrics: str | Sequence[str] | None) -> list[str] | None:
 # --------------------------------------------------------------------------- finding runs
 
 
-def _find_runs(root: Path, warnings: list[str]) -> list[_Run]:
+def _find_runs(root: Path, warnings: list[str], allow_outside: bool = False) -> list[_Run]:
     manifest_file = root / MANIFEST
     runs_dir = root / "runs"
     if manifest_file.is_file():
-        runs, claimed = _manifest_runs(root, manifest_file, warnings)
+        runs, claimed = _manifest_runs(root, manifest_file, warnings, allow_outside)
         if runs_dir.is_dir():
             for directory in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
                 if directory.resolve() not in claimed:
@@ -227,12 +240,16 @@ def _find_runs(root: Path, warnings: list[str]) -> list[_Run]:
 
 
 def _manifest_runs(
-    root: Path, manifest_file: Path, warnings: list[str]
+    root: Path, manifest_file: Path, warnings: list[str], allow_outside: bool = False
 ) -> tuple[list[_Run], set[Path]]:
     try:
         manifest = json.loads(manifest_file.read_bytes())
     except (ValueError, OSError) as exc:
         raise InputError(f"cannot parse manifest: {exc}", source=str(manifest_file)) from exc
+    except RecursionError:
+        raise InputError(
+            "cannot parse manifest: JSON nested too deeply", source=str(manifest_file)
+        ) from None
     if not isinstance(manifest, dict):
         raise InputError("expected a JSON object", source=str(manifest_file))
     entries = manifest.get("runs")
@@ -266,14 +283,28 @@ def _manifest_runs(
         seed_text = str(seed)
         run_name = entry.get("run_name") or f"{condition}_s{seed_text}"
         candidates: list[Path] = []
+        outside: Path | None = None
         log_dir = entry.get("log_dir")
         if isinstance(log_dir, str) and log_dir:
-            given = Path(log_dir)
-            candidates += [given] if given.is_absolute() else [root / given, given]
+            given = manifest_file.parent / log_dir  # an absolute log_dir stays as it is
+            if _inside(given, root):
+                candidates.append(given)
+            else:
+                outside = given
         local = root / "runs" / str(run_name)
         candidates.append(local)
         claimed.add(local.resolve())
         directory = next((c for c in candidates if c.is_dir()), None)
+        if directory is None and outside is not None and outside.is_dir():
+            if not allow_outside:
+                raise InputError(
+                    f"{where}.log_dir {log_dir!r} is outside the campaign folder {root} "
+                    f"(resolved: {outside.resolve()}) and the run is not under runs/; pass "
+                    "allow_outside_log_dirs=True (CLI: --allow-outside-log-dirs) to read it",
+                    source=str(manifest_file),
+                )
+            directory = outside
+            candidates.insert(0, outside)
         if directory is None:
             looked = ", ".join(str(c) for c in candidates)
             warnings.append(
@@ -284,6 +315,14 @@ def _manifest_runs(
         claimed.add(directory.resolve())
         runs.append(_Run(directory, condition, seed_text, from_manifest=True))
     return runs, claimed
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` (links followed) lies in ``root``."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def _identify(run: _Run, record_condition: str | None, warnings: list[str]) -> bool:
@@ -357,6 +396,10 @@ def _json_lines(file: Path, warnings: list[str]) -> Iterator[tuple[int, dict[str
         except ValueError:
             try:  # the standard library also accepts NaN / Infinity, which Python writes
                 obj = json.loads(raw)
+            except RecursionError:
+                raise InputError(
+                    "JSON nested too deeply", source=str(file), line=index + 1
+                ) from None
             except ValueError as exc:
                 if index == last:
                     warnings.append(
@@ -377,8 +420,18 @@ def _json_lines(file: Path, warnings: list[str]) -> Iterator[tuple[int, dict[str
         yield index + 1, obj
 
 
+_INT64_LIMIT = 2**63
+
+
 def _step_of(record: dict[str, Any], file: Path, line: int) -> int:
     step = record.get("step")
+    if isinstance(step, int | float) and not isinstance(step, bool) and abs(step) >= _INT64_LIMIT:
+        raise InputError(
+            f"step {_short(step)} is outside the 64-bit integer range (|step| < 2^63)",
+            source=str(file),
+            line=line,
+            column="step",
+        )
     if isinstance(step, int) and not isinstance(step, bool):
         return step
     if isinstance(step, float) and math.isfinite(step) and step.is_integer():
@@ -393,12 +446,25 @@ def _number(value: Any, key: str, file: Path, line: int, required: bool) -> floa
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, int | float):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise InputError(
+                f"{key!r} = {_short(value)} is beyond the float64 range (about ±1.8e308)",
+                source=str(file),
+                line=line,
+                column=key,
+            ) from None
     if value is None or not required:
         return None
     raise InputError(
         f"expected a number for {key!r}, got {value!r}", source=str(file), line=line, column=key
     )
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} digits)"
 
 
 # --------------------------------------------------------------------------- metrics
@@ -513,7 +579,13 @@ def _count(record: dict[str, Any], key: str, file: Path, line: int) -> int | Non
     if value is None:
         return None
     number = _number(value, key, file, line, required=True)
-    if number is None or not math.isfinite(number) or not number.is_integer() or number < 0:
+    if (
+        number is None
+        or not math.isfinite(number)
+        or not number.is_integer()
+        or number < 0
+        or number >= _INT64_LIMIT
+    ):
         raise InputError(
             f"expected a non-negative integer for {key!r}, got {value!r}",
             source=str(file),

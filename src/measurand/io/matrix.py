@@ -41,6 +41,8 @@ import polars as pl
 
 from measurand._result import Result
 from measurand.errors import InputError
+from measurand.io._frames import SQUARE_LIMIT
+from measurand.io._text import delimiter_hint
 from measurand.io.table import ROW_INDEX, RowLocator, scan_table
 
 __all__ = ["MatrixData", "MissingReport", "match_pattern", "parse_row_filter", "read_matrix"]
@@ -266,7 +268,7 @@ def read_matrix(
     if id_col not in available:
         raise InputError(
             f"unknown id column {id_col!r}; available columns: "
-            f"{', '.join(repr(c) for c in available)}",
+            f"{', '.join(repr(c) for c in available)}{delimiter_hint(available)}",
             source=source,
         )
     unknown = [c.column for c in conditions if c.column not in available]
@@ -461,6 +463,7 @@ def _parse_numbers(
     if dtype.is_numeric() or dtype == pl.Boolean or dtype == pl.Null:
         values = series.cast(pl.Float64).to_numpy().astype(np.float64, copy=True)
         values[~np.isfinite(values)] = np.nan
+        _check_magnitudes(frame, values, None, column, locate, source)
         return values
     if dtype != pl.Utf8:
         if not strict:
@@ -477,5 +480,38 @@ def _parse_numbers(
         text = series.filter(bad).first()
         raise locate.error(f"non-numeric value {text!r}", row, column, source)
     values = numbers.to_numpy().astype(np.float64, copy=True)
+    # A finite-looking number beyond float64 parses as ±inf: an error, not a missing cell.
+    spelled_inf = stripped.str.to_lowercase().str.strip_chars_start("+-").is_in(["inf", "infinity"])
+    overflowed = numbers.is_infinite().fill_null(False) & ~spelled_inf.fill_null(False)
+    if overflowed.any():
+        row = int(frame.get_column(ROW_INDEX).filter(overflowed).first())
+        text = str(series.filter(overflowed).first())
+        shown = text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} chars)"
+        raise locate.error(
+            f"value {shown!r} is beyond the float64 range (about ±1.8e308)", row, column, source
+        )
     values[~np.isfinite(values)] = np.nan
+    _check_magnitudes(frame, values, series, column, locate, source)
     return values
+
+
+def _check_magnitudes(
+    frame: pl.DataFrame,
+    values: np.ndarray,
+    series: pl.Series | None,
+    column: str,
+    locate: RowLocator,
+    source: str,
+) -> None:
+    """Refuse magnitudes whose squares overflow float64: correlations would be NaN/inf."""
+    huge = np.abs(np.nan_to_num(values)) > SQUARE_LIMIT
+    if huge.any():
+        index = int(np.argmax(huge))
+        row = int(frame.get_column(ROW_INDEX)[index])
+        raise locate.error(
+            f"value {values[index]:.4g} exceeds {SQUARE_LIMIT:.3g} in magnitude: its square "
+            "overflows float64, so correlations cannot be computed; rescale the column",
+            row,
+            column,
+            source,
+        )

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gzip
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,9 +30,18 @@ from measurand.io._frames import (
     describe_key,
     first_duplicate,
     has_duplicate_keys,
+    overflow_note,
     ragged_note,
     step_summary,
     validate_canonical,
+)
+from measurand.io._text import (
+    check_file,
+    check_header,
+    delimiter_hint,
+    explain_read_error,
+    open_text,
+    resolve_format,
 )
 
 __all__ = [
@@ -50,19 +58,6 @@ __all__ = [
 FORMATS: tuple[str, ...] = ("csv", "tsv", "parquet", "jsonl")
 """Formats :func:`read_table` understands (``fmt=``); ``ndjson``/``json`` mean ``jsonl``."""
 
-_SUFFIXES: dict[str, str] = {
-    ".csv": "csv",
-    ".csv.gz": "csv",
-    ".tsv": "tsv",
-    ".tsv.gz": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".jsonl.gz": "jsonl",
-    ".ndjson": "jsonl",
-    ".ndjson.gz": "jsonl",
-}
-_FMT_ALIASES = {"ndjson": "jsonl", "json": "jsonl", "jsonlines": "jsonl", "pq": "parquet"}
 ROW_INDEX = "__measurand_row__"
 """Column that :func:`scan_table` adds: the 0-based index of each data row in the file."""
 _TRUE_TEXT = ("true", "yes")
@@ -225,6 +220,9 @@ def read_table(
         )
 
     frame = validate_canonical(long.select(list(CANONICAL_SCHEMA)), source, check_duplicates=False)
+    huge = overflow_note(frame)
+    if huge is not None:
+        warnings.append(f"{source}: {huge}")
     note = ragged_note(frame, summary)
     if note is not None:
         warnings.append(f"{source}: {note}")
@@ -261,9 +259,7 @@ class TableScan:
         try:
             return lazy.collect()
         except (pl.exceptions.PolarsError, OSError) as exc:
-            raise InputError(
-                f"cannot read {self.fmt} file: {_first_line(exc)}", source=self.source
-            ) from exc
+            raise _read_error(self.path, self.fmt, exc) from exc
 
 
 def scan_table(path: str | Path, fmt: str | None = None) -> TableScan:
@@ -275,16 +271,15 @@ def scan_table(path: str | Path, fmt: str | None = None) -> TableScan:
     """
     path = Path(path)
     source = str(path)
-    if not path.exists():
-        raise InputError("file not found", source=source)
-    if not path.is_file():
-        raise InputError("expected a file, got a directory", source=source)
+    check_file(path)
     fmt = _resolve_format(path, fmt)
+    if fmt in ("csv", "tsv"):
+        check_header(path, _SEPARATORS[fmt])
     lazy = _scan(path, fmt, source)
     try:
         schema = lazy.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
+        raise _read_error(path, fmt, exc) from exc
     return TableScan(path=path, fmt=fmt, lazy=lazy.with_row_index(ROW_INDEX), schema=schema)
 
 
@@ -295,23 +290,7 @@ def count_rows(path: str | Path, fmt: str | None = None) -> int:
 
 
 def _resolve_format(path: Path, fmt: str | None) -> str:
-    if fmt is not None:
-        key = fmt.lower().lstrip(".")
-        key = _FMT_ALIASES.get(key, key)
-        if key not in FORMATS:
-            raise InputError(
-                f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", source=str(path)
-            )
-        return key
-    name = path.name.lower()
-    for suffix, key in sorted(_SUFFIXES.items(), key=lambda item: -len(item[0])):
-        if name.endswith(suffix):
-            return key
-    raise InputError(
-        f"cannot tell the format from the file name; pass fmt= (one of {', '.join(FORMATS)}) "
-        f"or use a suffix among {', '.join(_SUFFIXES)}",
-        source=str(path),
-    )
+    return resolve_format(path, fmt, FORMATS)
 
 
 def _value_columns(value: str | Sequence[str], source: str) -> list[str]:
@@ -338,6 +317,52 @@ def _scan(path: Path, fmt: str, source: str) -> pl.LazyFrame:
         raise InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=source) from exc
 
 
+_SEPARATORS = {"csv": ",", "tsv": "\t"}
+
+
+def _read_error(path: Path, fmt: str, exc: BaseException) -> InputError:
+    """A read failure as an InputError; for CSV/TSV the file is re-read to name the line."""
+    if fmt in _SEPARATORS:
+        return explain_read_error(path, _SEPARATORS[fmt], exc)
+    if fmt == "jsonl":
+        return _jsonl_error(path, exc)
+    return InputError(f"cannot read {fmt} file: {_first_line(exc)}", source=str(path))
+
+
+def _jsonl_error(path: Path, exc: BaseException) -> InputError:
+    """Name the first line of a JSON-lines file that is not one JSON object."""
+    import json
+
+    from measurand.io._text import open_text
+
+    try:
+        with open_text(path) as text:
+            for number, line in enumerate(text, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except (ValueError, RecursionError) as bad:
+                    return InputError(
+                        f"not valid JSON ({str(bad).splitlines()[0][:80]})",
+                        source=str(path),
+                        line=number,
+                    )
+                if not isinstance(record, dict):
+                    return InputError(
+                        f"expected a JSON object per line, got {type(record).__name__}",
+                        source=str(path),
+                        line=number,
+                    )
+    except UnicodeDecodeError:
+        from measurand.io._text import first_bad_utf8
+
+        return first_bad_utf8(path, ",")
+    except (OSError, EOFError) as bad:
+        return InputError(f"cannot read jsonl file: {bad}", source=str(path))
+    return InputError(f"cannot read jsonl file: {_first_line(exc)}", source=str(path))
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -357,7 +382,7 @@ def _check_columns(
     if unknown:
         raise InputError(
             f"unknown column(s): {', '.join(unknown)}; available columns: "
-            f"{', '.join(repr(c) for c in available)}",
+            f"{', '.join(repr(c) for c in available)}{delimiter_hint(available)}",
             source=source,
         )
     used: dict[str, str] = {}
@@ -433,9 +458,7 @@ class RowLocator:
         return InputError(message, source=source, line=line, column=column)
 
     def _open(self) -> io.TextIOBase:
-        if self.path.name.lower().endswith(".gz"):
-            return io.TextIOWrapper(gzip.open(self.path, "rb"), encoding="utf-8", newline="")
-        return open(self.path, encoding="utf-8", newline="")
+        return open_text(self.path)
 
 
 def _first_row(raw: pl.DataFrame, mask: pl.Series) -> int:
@@ -487,6 +510,17 @@ def _as_step(raw: pl.DataFrame, column: str, locate: RowLocator, source: str) ->
         row = _first_row(raw, fractional)
         text = as_float.filter(fractional).first()
         raise locate.error(f"step {text!r} is not an integer", row, column, source)
+    # 2^63 itself rounds to a float64 that int64 cannot hold.
+    too_large = as_float.abs() >= 2.0**63
+    if too_large.any():
+        row = _first_row(raw, too_large)
+        text = series.filter(too_large).first()
+        raise locate.error(
+            f"step {text!r} is outside the 64-bit integer range (|step| < 2^63)",
+            row,
+            column,
+            source,
+        )
     return as_float.cast(pl.Int64)
 
 

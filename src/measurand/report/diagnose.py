@@ -6,7 +6,7 @@ import itertools
 from typing import Any
 
 from measurand._result import ConfidenceInterval
-from measurand.diagnose.workflow import (
+from measurand.diagnose.results import (
     CELL_MEANINGS,
     CELL_NAMES,
     CellsResult,
@@ -123,8 +123,10 @@ def _headline(result: DiagnoseResult, level: str) -> str:
         lines.append(f"- {_auc_sentence(entry, level)}.")
     cells = result.cells
     wrong_settled = cells["B"].of_class
-    lines.append(f"- Settled but wrong (B, `{cells.signal}` < {_num(cells.threshold)}): "
-                 f"{_fraction_sentence(wrong_settled, 'wrong examples', level)}.")
+    lines.append(
+        f"- Settled but wrong (B, `{cells.signal}` < {_num(cells.threshold)}): "
+        f"{_fraction_sentence(wrong_settled, 'wrong examples', level)}."
+    )
     correct_unsettled = cells["C"].of_class
     lines.append(
         f"- Unsettled but correct (C): "
@@ -262,8 +264,14 @@ def _cells_table(cells: CellsResult, level: str) -> str:
             ]
         )
     return md_table(
-        ["Cell", "Meaning", "Count", f"% of all [{level} CI]", f"% of class [{level} CI]",
-         "Median signal"],
+        [
+            "Cell",
+            "Meaning",
+            "Count",
+            f"% of all [{level} CI]",
+            f"% of class [{level} CI]",
+            "Median signal",
+        ],
         rows,
     )
 
@@ -281,9 +289,7 @@ def _cell_sentences(cells: CellsResult, level: str) -> str:
     return "\n".join(lines)
 
 
-def _fraction_sentence(
-    fraction: Fraction, what: str, level: str, state: str | None = None
-) -> str:
+def _fraction_sentence(fraction: Fraction, what: str, level: str, state: str | None = None) -> str:
     if fraction.n == 0:
         return f"no {what}"
     verb = f" {'is' if fraction.k == 1 else 'are'} {state}" if state else ""
@@ -313,8 +319,7 @@ def _robustness_table(result: DiagnoseResult, level: str) -> str:
             ]
         )
     return md_table(
-        ["Signal", "τ", "A", "B", "C", "D", f"B / wrong [{level} CI]",
-         f"A / correct [{level} CI]"],
+        ["Signal", "τ", "A", "B", "C", "D", f"B / wrong [{level} CI]", f"A / correct [{level} CI]"],
         rows,
     )
 

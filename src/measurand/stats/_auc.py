@@ -35,9 +35,9 @@ BootstrapMethod = Literal["percentile", "bca", "basic"]
 _CI_METHODS = ("delong", "bootstrap")
 _BOOTSTRAP_METHODS = ("percentile", "bca", "basic")
 
-# Temporaries of one chunk of resamples: far under a 50 MB memory bound, and cache-sized
-# chunks measured fastest.
-_CHUNK_BYTES = 8_000_000
+# Temporaries of one chunk of resamples: 8 MB, 4/25 of the shared budget
+# (``_validate.CHUNK_BYTES``), because cache-sized chunks measured fastest here.
+_CHUNK_BYTES = _validate.CHUNK_BYTES * 4 // 25
 # Bytes per tie group and resample: the int64 count block (2 columns) and the temporaries of
 # the weighted AUC (about 4 arrays of one column).
 _BYTES_PER_GROUP = 48
@@ -203,6 +203,30 @@ class _CellCountSampler:
             self._build_poisson_tables()
 
     @property
+    def all_singletons(self) -> bool:
+        """Every cell holds one observation (no ties): slot index = cell index."""
+        return bool(self.total == self.n_cells)
+
+    def singleton_counts(
+        self, rng: np.random.Generator, n_rows: int, buffer: np.ndarray | None = None
+    ) -> np.ndarray:
+        """:meth:`draw` for :attr:`all_singletons` samplers: the same draws, no cell lookup.
+
+        ``buffer`` (intp, at least ``n_rows * total``) is reused between chunks: numpy's
+        ``bincount`` converts other index types into a fresh array, and the page faults of
+        that allocation cost several times the counting itself.
+        """
+        size = n_rows * self.total
+        slots = rng.integers(0, self.total, size=(n_rows, self.total), dtype=self._index_dtype)
+        if buffer is None or buffer.size < size:
+            buffer = np.empty(size, dtype=np.intp)
+        flat = buffer[:size].reshape(n_rows, self.total)
+        np.copyto(flat, slots, casting="safe")
+        flat += (np.arange(n_rows, dtype=np.intp) * self.n_cells)[:, None]
+        counts = np.bincount(flat.reshape(-1), minlength=size)
+        return counts.reshape(n_rows, self.n_cells)
+
+    @property
     def bytes_per_row(self) -> int:
         """Approximate peak temporary bytes per drawn row."""
         if self.poissonized:
@@ -314,6 +338,11 @@ def _bootstrap_distribution(
         column_sets = [np.concatenate([pos_groups, n_groups + neg_groups])]
     distribution = np.empty(n_resamples, dtype=np.float64)
     rows_per_chunk = _rows_per_chunk(samplers, n_groups, n_resamples)
+    if all(sampler.all_singletons for sampler in samplers):
+        _distinct_distribution(
+            distribution, samplers, pos_groups, neg_groups, rows_per_chunk, rng, stratified
+        )
+        return distribution
     for start in range(0, n_resamples, rows_per_chunk):
         n_rows = min(rows_per_chunk, n_resamples - start)
         # One block: the positives' counts per group, then the negatives'.
@@ -324,6 +353,43 @@ def _bootstrap_distribution(
             weights[:, :n_groups], weights[:, n_groups:]
         )
     return distribution
+
+
+def _distinct_distribution(
+    distribution: np.ndarray,
+    samplers: list[_CellCountSampler],
+    pos_groups: np.ndarray,
+    neg_groups: np.ndarray,
+    rows_per_chunk: int,
+    rng: np.random.Generator,
+    stratified: bool,
+) -> None:
+    """:func:`_bootstrap_distribution` when no two scores tie (every cell is one observation).
+
+    The same draws as the general path (the observation indices of each row, counted), without
+    the cell lookup and the (rows, 2 groups) weight block: a positive's wins are the resampled
+    negatives below it, ``cumsum(negative counts)`` read at the number of negatives scoring
+    lower. The integer sums equal the general path's, so the AUCs are identical bit for bit.
+    """
+    n_pos, n_neg = pos_groups.size, neg_groups.size
+    negatives_below = np.searchsorted(neg_groups, pos_groups)
+    n_resamples = distribution.size
+    buffer = np.empty(rows_per_chunk * max(n_pos, n_neg, n_pos + n_neg), dtype=np.intp)
+    for start in range(0, n_resamples, rows_per_chunk):
+        n_rows = min(rows_per_chunk, n_resamples - start)
+        if stratified:
+            pos_counts = samplers[0].singleton_counts(rng, n_rows, buffer)
+            neg_counts = samplers[1].singleton_counts(rng, n_rows, buffer)
+        else:
+            counts = samplers[0].singleton_counts(rng, n_rows, buffer)
+            pos_counts, neg_counts = counts[:, :n_pos], counts[:, n_pos:]
+        cumulative = np.zeros((n_rows, n_neg + 1), dtype=np.int64)
+        np.cumsum(neg_counts, axis=1, out=cumulative[:, 1:])
+        twice_wins = 2 * np.einsum("ij,ij->i", pos_counts, cumulative[:, negatives_below])
+        twice_pairs = 2 * pos_counts.sum(axis=1) * cumulative[:, -1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.true_divide(twice_wins, twice_pairs)
+        distribution[start : start + n_rows] = np.where(twice_pairs > 0, value, np.nan)
 
 
 def _bootstrap_interval(
@@ -352,13 +418,9 @@ def _bootstrap_interval(
 
 
 def _as_score(score: object) -> np.ndarray:
-    values = np.asarray(score)
-    if values.ndim != 1:
-        raise InputError(f"score must be one-dimensional, got shape {values.shape}", source="score")
+    values = _validate.numeric_array(score, "score", ndim=1, keep_integers=True, source="score")
     if values.dtype.kind == "b":
         values = values.astype(np.int8)
-    elif values.dtype.kind not in "iuf":
-        raise InputError(f"score must be numeric, got dtype {values.dtype}", source="score")
     if values.dtype.kind == "f":
         bad = ~np.isfinite(values)
         if bad.any():
@@ -541,6 +603,13 @@ def auc(
             n_invalid = n_resamples
     else:
         statistic = float(_weighted_auc(groups.pos_counts, groups.neg_counts))
+        if groups.n_groups == 1:
+            warnings.warn(
+                "every score is the same value: the AUC is 0.5 by ties alone and any interval "
+                "has zero width; the score carries no information about the label",
+                DegenerateDataWarning,
+                stacklevel=2,
+            )
         if ci == "delong":
             interval, standard_error = _delong_interval(groups, statistic, confidence_level)
         elif bootstrap:

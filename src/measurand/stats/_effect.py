@@ -51,20 +51,7 @@ class EffectSizeResult(Result):
 
 
 def _sample(values: ArrayLike, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a 1-D array of numbers: {exc}") from None
-    if array.ndim != 1:
-        raise InputError(f"{name} must be 1-D, got an array of shape {array.shape}")
-    if array.size < 2:
-        raise InputError(
-            f"{name} needs at least 2 observations to estimate a standard deviation, "
-            f"got {array.size}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise InputError(f"{name} contains NaN or infinite values; remove them first")
-    return array
+    return _validate.real_vector(values, name, min_size=2, why=" to estimate a standard deviation")
 
 
 # ---------------------------------------------------------------------------------------------

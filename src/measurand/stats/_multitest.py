@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 
 from measurand.errors import InputError
+from measurand.stats import _validate
 
 __all__ = ["adjust_pvalues", "benjamini_hochberg", "holm"]
 
@@ -20,10 +21,7 @@ _METHODS = ("holm", "bh", "bonferroni", "none")
 
 
 def _as_pvalues(p: object) -> np.ndarray:
-    values = np.asarray(p)
-    if values.dtype.kind not in "iuf":
-        raise InputError(f"p-values must be numeric, got dtype {values.dtype}", source="p")
-    values = values.astype(np.float64)
+    values = _validate.numeric_array(p, "p-values", allow_bool=False, source="p")
     outside = ~np.isnan(values) & ~((values >= 0) & (values <= 1))
     if outside.any():
         first = values.ravel()[np.flatnonzero(outside.ravel())[0]]

@@ -18,8 +18,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -49,6 +50,16 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+def _deprecated_estimate(result: Any) -> float:
+    warnings.warn(
+        f"{type(result).__name__}.estimate is renamed .statistic (scipy's name); .estimate goes "
+        "in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return result.statistic
+
+
 @dataclasses.dataclass(frozen=True)
 class ProportionResult(Result):
     """A binomial proportion ``k / n`` with a confidence interval.
@@ -57,25 +68,35 @@ class ProportionResult(Result):
     "zero-event-exact-upper").
     """
 
-    estimate: float
+    statistic: float
     confidence_interval: ConfidenceInterval
     k: int
     n: int
     method: str
     confidence_level: float
 
+    @property
+    def estimate(self) -> float:
+        """Deprecated name of :attr:`statistic` (removed in the next release)."""
+        return _deprecated_estimate(self)
+
 
 @dataclasses.dataclass(frozen=True)
 class ProportionDifferenceResult(Result):
     """The difference ``p1 - p2`` of two independent proportions with a confidence interval."""
 
-    estimate: float
+    statistic: float
     confidence_interval: ConfidenceInterval
     p1: float
     p2: float
     n1: int
     n2: int
     method: str
+
+    @property
+    def estimate(self) -> float:
+        """Deprecated name of :attr:`statistic` (removed in the next release)."""
+        return _deprecated_estimate(self)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,7 +211,7 @@ def clopper_pearson(
     if alternative != "greater" and k < n:
         high = float(stats.beta.isf(tail, k + 1, n - k))
     return ProportionResult(
-        estimate=k / n,
+        statistic=k / n,
         confidence_interval=ConfidenceInterval(low, high),
         k=k,
         n=n,
@@ -215,7 +236,7 @@ def zero_event_upper_bound(n: int, *, confidence_level: float = 0.95) -> Proport
     # -expm1(log(alpha)/n) keeps full precision when the bound is tiny (large n).
     high = float(-math.expm1(math.log1p(-level) / n_int))
     return ProportionResult(
-        estimate=0.0,
+        statistic=0.0,
         confidence_interval=ConfidenceInterval(0.0, high),
         k=0,
         n=n_int,
@@ -273,7 +294,7 @@ def wilson(
     z = float(special.ndtri(0.5 + 0.5 * level))
     low, high = _wilson_bounds(k, n, z, bool(correction))
     return ProportionResult(
-        estimate=k / n,
+        statistic=k / n,
         confidence_interval=ConfidenceInterval(low, high),
         k=k,
         n=n,
@@ -306,7 +327,7 @@ def newcombe_difference(
     low = difference - math.hypot(p1 - low1, high2 - p2)
     high = difference + math.hypot(high1 - p1, p2 - low2)
     return ProportionDifferenceResult(
-        estimate=difference,
+        statistic=difference,
         confidence_interval=ConfidenceInterval(max(-1.0, low), min(1.0, high)),
         p1=p1,
         p2=p2,

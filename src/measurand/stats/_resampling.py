@@ -34,8 +34,7 @@ from measurand.stats._rng import SeedLike, as_generator
 
 __all__ = ["BootstrapResult", "PermutationResult", "bootstrap", "permutation_test"]
 
-# Target size of one chunk of resamples (index matrix plus gathered values).
-_CHUNK_BYTES = 50_000_000
+_CHUNK_BYTES = _validate.CHUNK_BYTES
 # Bytes held per resampled observation: drawn offsets, sample indices, gathered value.
 _BYTES_PER_CELL = 3 * 8
 

@@ -132,10 +132,7 @@ class _Pool:
 
 
 def _score_matrix(values: Any, condition: str) -> np.ndarray:
-    try:
-        array = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"scores of condition {condition!r} are not numeric: {exc}") from None
+    array = _validate.numeric_array(values, f"scores of condition {condition!r}")
     if array.ndim != 2:
         raise InputError(
             f"scores of condition {condition!r} must be a 2-D array of shape (n_runs, n_tasks); "
