@@ -144,13 +144,7 @@ _DUPLICATES = (
     "duplicate column names are renamed and the first used silently (issue 10 item 7, "
     "io readers, diagnose helper)"
 )
-KNOWN_READER_DEFECTS: dict[tuple[str, str], str] = {
-    ("diagnose", "header_only"): _NO_FILE,
-    ("diagnose", "wrong_delimiter"): _NO_FILE,
-    ("diagnose", "nan_inf"): _NO_FILE,
-    ("diagnose", "string_in_numeric"): _NO_FILE,
-    **{(verb, "duplicate_columns"): _DUPLICATES for verb in VERBS},
-}
+KNOWN_READER_DEFECTS: dict[tuple[str, str], str] = {}
 
 
 def _params():

@@ -174,27 +174,34 @@ def diagnose_command(
         paired_key = None
         if paired_label is not None:
             arrays, paired_key = load_paired_label(arrays, paired_label, input_path)
-        result = diagnose(
-            arrays,
-            label=label,
-            signals=specs,
-            primary=primary,
-            threshold=threshold,
-            nan_policy=nan,
-            n_resamples=resamples,
-            confidence_level=confidence,
-            bootstrap_method=bootstrap_method,
-            stratified=stratified,
-            paired_label=paired_key,
-            seed=seed,
-            progress=progress,
-        )
+        try:
+            result = diagnose(
+                arrays,
+                label=label,
+                signals=specs,
+                primary=primary,
+                threshold=threshold,
+                nan_policy=nan,
+                n_resamples=resamples,
+                confidence_level=confidence,
+                bootstrap_method=bootstrap_method,
+                stratified=stratified,
+                paired_label=paired_key,
+                seed=seed,
+                progress=progress,
+            )
+        except InputError as exc:
+            # The workflow sees arrays, not files: the message names the file it came from.
+            if exc.source is None:
+                exc.source = str(input_path)
+            raise
         if result.n_correct == 0 or result.n_wrong == 0:
             only = "correct" if result.n_wrong == 0 else "wrong"
             raise InputError(
                 f"label {result.label!r} has only {only} examples ({result.n_correct} correct, "
                 f"{result.n_wrong} wrong): the AUC is undefined and there is nothing to "
-                "diagnose; check --label"
+                "diagnose; check --label",
+                source=str(input_path),
             )
         progress("writing report")
         report = diagnose_report(result, source=str(input_path))
@@ -214,9 +221,9 @@ def diagnose_command(
 
 
 def print_summary(result: DiagnoseResult) -> None:
+    """A rich table per signal: AUC with CI, medians, threshold and the 2x2 counts."""
     from measurand.diagnose.workflow import CELL_NAMES
 
-    """A rich table per signal: AUC with CI, medians, threshold and the 2x2 counts."""
     level = f"{100 * result.settings.confidence_level:g}%"
     console.print(
         f"[bold]{result.n_examples:,}[/] examples: {result.n_correct:,} correct, "

@@ -7,7 +7,6 @@ column, as every other reader error does.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import io
@@ -125,11 +124,12 @@ def first_bad_utf8(path: Path, separator: str) -> InputError:
     """An InputError at the first byte that is not UTF-8, naming its line and column."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     header: list[str] = []
-    decoder = codecs.getincrementaldecoder("utf-8")()
     with opener(path, "rb") as raw:
+        # Lines split on b"\n", which never falls inside a multi-byte sequence, so each line
+        # decodes on its own (a sequence cut short at the end of the file fails on its line).
         for number, line in enumerate(raw, start=1):
             try:
-                decoder.decode(line)
+                text = line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 before = line[: exc.start].decode("utf-8", errors="replace")
                 field = before.count(separator)
@@ -142,7 +142,7 @@ def first_bad_utf8(path: Path, separator: str) -> InputError:
                     column=column,
                 )
             if number == 1:
-                header = next(csv.reader([line.decode("utf-8-sig")], delimiter=separator), [])
+                header = next(csv.reader([text], delimiter=separator), [])
     return InputError("the file is not UTF-8 text; save it as UTF-8", source=str(path))
 
 
