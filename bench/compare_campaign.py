@@ -32,9 +32,9 @@ import numpy as np
 import polars as pl
 import scipy.stats
 
+from measurand.compare._statistics import detectable_effect_size as _detectable_effect_size
 from measurand.compare.curves import learning_curves
 from measurand.compare.multiple import compare_all
-from measurand.compare.significance import _detectable_effect_size
 from measurand.compare.window import window_means
 
 TARGET_SECONDS = 1.0

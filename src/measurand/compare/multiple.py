@@ -1,7 +1,7 @@
 """Many conditions: all pairs (or all against a baseline) with multiplicity adjustment, and the
 check of an expected ordering such as ``"A >= B >= C >= D >= E"``.
 
-Every pair is analysed exactly as :func:`measurand.compare.significance.significance` does (seed
+Every pair is analysed exactly as :func:`measurand.compare.significance` does (seed
 means as the unit, bootstrap interval, permutation p-value); with an integer ``seed`` a pair's
 numbers are identical to those of a ``significance`` call on that pair alone. The p-values of a
 family are then adjusted (Holm's step-down for the family-wise error rate, Benjamini-Hochberg for
@@ -21,23 +21,24 @@ import numpy as np
 import polars as pl
 
 from measurand._result import ConfidenceInterval, Result, to_builtin
-from measurand.compare.significance import (
-    UNIT_POOLED,
-    UNIT_SEED,
+from measurand.compare._options import make_pair_options
+from measurand.compare._pairwise import (
     MetricComparison,
     SignificanceResult,
-    _base_sequence,
-    _check_conditions,
-    _compare_pair,
-    _make_options,
-    _pair_result,
-    _prepare,
-    _verdict,
+    compare_pair,
+    pair_result,
 )
-from measurand.compare.window import Window, long_frame
+from measurand.compare._prepare import check_conditions, prepare
+from measurand.compare._statistics import (
+    UNIT_POOLED,
+    UNIT_SEED,
+    decide_verdict,
+    root_or_generator,
+)
 from measurand.errors import InputError
 from measurand.stats import adjust_pvalues
 from measurand.stats._rng import SeedLike
+from measurand.stats._window import Window, long_frame
 
 __all__ = [
     "ORDERING_STATUSES",
@@ -197,13 +198,13 @@ def compare_all(
         tasks the adjustment does not span tasks; ``"all"``: every test of the call (every
         metric, task and pair) forms one family.
 
-    Everything else is as in :func:`measurand.compare.significance.significance`; each pair's
+    Everything else is as in :func:`measurand.compare.significance`; each pair's
     verdict is decided by the rule there, with the adjusted p-value in place of the raw one.
     """
     methods = _adjust_methods(adjust)
     if family not in ("metric", "all"):
         raise InputError(f"family must be 'metric' or 'all', got {family!r}", source="family")
-    options = _make_options(
+    options = make_pair_options(
         alpha=alpha,
         power=power,
         min_effect=min_effect,
@@ -215,13 +216,13 @@ def compare_all(
         higher_is_better=higher_is_better,
     )
     frame = long_frame(data)
-    available = _check_conditions(frame, [*(conditions or []), *([baseline] if baseline else [])])
+    available = check_conditions(frame, [*(conditions or []), *([baseline] if baseline else [])])
     chosen = list(dict.fromkeys(conditions)) if conditions is not None else available
     if baseline is not None and baseline not in chosen:
         chosen = [baseline, *chosen]
     if len(chosen) < 2:
         raise InputError(f"need at least 2 conditions to compare, got {chosen}")
-    prepared, names = _prepare(
+    prepared, names = prepare(
         frame,
         getattr(data, "counts", None),
         chosen,
@@ -229,13 +230,13 @@ def compare_all(
         window,
         options.hierarchical or options.pooled,
     )
-    base = _base_sequence(seed)
+    base = root_or_generator(seed)
 
     pairs: list[SignificanceResult] = []
     rows: list[dict[str, Any]] = []
     messages: list[str] = list(prepared.messages)
     for first, second in _pairs(chosen, baseline):
-        pair = _pair_result(prepared, first, second, names, options, base)
+        pair = pair_result(prepared, first, second, names, options, base)
         pairs.append(pair)
         messages.extend(f"{second} vs {first}: {note}" for note in pair.warnings)
         for item in pair.comparisons:
@@ -266,7 +267,7 @@ def compare_all(
         for method in methods:
             adjusted[method][members] = _adjusted(pvalues[members], method)
     for k, row in enumerate(rows):
-        row["verdict"] = _verdict(
+        row["verdict"] = decide_verdict(
             float(adjusted[methods[0]][k]),
             ConfidenceInterval(row["ci_low"], row["ci_high"]),
             row["delta"],
@@ -370,7 +371,7 @@ def check_ordering(
     text for :func:`parse_ordering`, e.g. ``"A >= B >= C"``). For each adjacent pair
     ``(higher, lower)`` the difference ``mean(higher) - mean(lower)`` of seed means gets a
     bootstrap CI and a two-sided permutation p-value (as in
-    :func:`~measurand.compare.significance.significance`); the ``k - 1`` p-values are adjusted
+    :func:`~measurand.compare.significance`); the ``k - 1`` p-values are adjusted
     with ``adjust`` (``"holm"`` default). A pair is ``supported`` when the adjusted ``p < alpha``
     and the CI lies above 0, ``contradicted`` when adjusted ``p < alpha`` and the CI lies below
     0, else ``unresolved`` (``>`` and ``>=`` are tested alike: equality cannot be shown). The
@@ -385,7 +386,7 @@ def check_ordering(
     (method,) = _adjust_methods(adjust)
     if not isinstance(metric, str):
         raise InputError(f"metric must be one metric name, got {metric!r}", source="metric")
-    options = _make_options(
+    options = make_pair_options(
         alpha=alpha,
         power=0.8,
         min_effect=None,
@@ -397,7 +398,7 @@ def check_ordering(
         higher_is_better=True,
     )
     frame = long_frame(data)
-    _check_conditions(frame, names)
+    check_conditions(frame, names)
     tasks = (
         frame.filter(pl.col("condition").is_in(names) & (pl.col("metric") == metric))
         .get_column("task")
@@ -413,16 +414,16 @@ def check_ordering(
         raise InputError(f"unknown task {task!r}; available: {tasks}", source="task")
     if task is not None:
         frame = frame.filter(pl.col("task") == task)
-    prepared, _ = _prepare(
+    prepared, _ = prepare(
         frame, getattr(data, "counts", None), names, [metric], window, options.hierarchical
     )
     task = task if task is not None else (tasks[0] if tasks else "")
-    base = _base_sequence(seed)
+    base = root_or_generator(seed)
 
     comparisons: list[MetricComparison] = []
     messages: list[str] = []
     for higher, lower in itertools.pairwise(names):
-        results, notes = _compare_pair(prepared, lower, higher, [metric], options, base)
+        results, notes = compare_pair(prepared, lower, higher, [metric], options, base)
         item = next(r for r in results if r.task == task)
         comparisons.append(item)
         messages.extend(f"{higher} vs {lower}: {note}" for note in notes)
@@ -432,7 +433,7 @@ def check_ordering(
     for (higher, lower), item, p_adj in zip(
         itertools.pairwise(names), comparisons, adjusted, strict=True
     ):
-        verdict = _verdict(float(p_adj), item.ci, item.delta, options.alpha, True)
+        verdict = decide_verdict(float(p_adj), item.ci, item.delta, options.alpha, True)
         status = {
             "significant_improvement": "supported",
             "significant_degradation": "contradicted",

@@ -29,15 +29,15 @@ from typing import Any
 import polars as pl
 
 from measurand._result import Result, to_builtin
-from measurand.compare.across_tasks import AGGREGATE_METRICS, AcrossTasksResult
-from measurand.compare.across_tasks import across_tasks as aggregate_tasks
+from measurand.compare.aggregates import AGGREGATE_METRICS, AcrossTasksResult
+from measurand.compare.aggregates import across_tasks as aggregate_tasks
 from measurand.compare.curves import learning_curves
 from measurand.compare.litmus import LitmusResult, LitmusRules, evaluate_litmus, load_rules
 from measurand.compare.multiple import check_ordering, compare_all, parse_ordering
-from measurand.compare.significance import significance
-from measurand.compare.window import parse_window
+from measurand.compare.two_conditions import significance
 from measurand.errors import InputError
 from measurand.io._frames import RunData
+from measurand.stats._window import parse_window
 
 __all__ = ["PRIMARY_METRICS", "SCHEMA_VERSION", "CompareResult", "run_compare"]
 

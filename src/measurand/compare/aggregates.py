@@ -30,11 +30,11 @@ import numpy as np
 import polars as pl
 
 from measurand._result import Result, to_builtin
-from measurand.compare.window import excluded_stop_note, parse_window, window_means
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 from measurand.stats import aggregate as agg
 from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._window import excluded_stop_note, parse_window, window_means
 
 __all__ = ["AGGREGATE_METRICS", "AcrossTasksResult", "across_tasks", "score_matrices"]
 
