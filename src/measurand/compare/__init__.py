@@ -34,6 +34,7 @@ from measurand.compare.multiple import (
     compare_all,
     parse_ordering,
 )
+from measurand.compare.options import CompareOptions
 from measurand.compare.two_conditions import MetricComparison, SignificanceResult, significance
 from measurand.compare.window import Window, parse_window, window_means
 from measurand.compare.workflow import CompareResult, run_compare
@@ -41,6 +42,7 @@ from measurand.compare.workflow import CompareResult, run_compare
 __all__ = [
     "AcrossTasksResult",
     "CheckResult",
+    "CompareOptions",
     "CompareResult",
     "CurvesResult",
     "EvidenceResult",

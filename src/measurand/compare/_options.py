@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
-from collections.abc import Mapping
-from typing import Any
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
 from measurand.errors import InputError
 
 CI_METHODS = ("percentile", "bca", "basic")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,3 +119,37 @@ def make_pair_options(
         pooled=bool(pooled),
         higher_is_better=higher_is_better,
     )
+
+
+def alpha_from_confidence(confidence_level: Any) -> float:
+    """``1 - confidence_level`` rounded to 12 digits (0.95 gives 0.05, not 0.050000000000000044),
+    after checking that the level lies strictly between 0 and 1."""
+    return round(1.0 - open_unit("confidence_level", confidence_level), 12)
+
+
+def accepts_alpha(func: F) -> F:
+    """Accept the old ``alpha=`` for ``confidence_level = 1 - alpha`` for one release.
+
+    Not a plain rename (:func:`measurand._compat.renamed_kwargs`): the value changes too. The
+    significance level of every test is ``1 - confidence_level``, so the two cannot disagree.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "alpha" in kwargs:
+            if "confidence_level" in kwargs:
+                raise InputError(
+                    f"{func.__name__}() got both alpha= and confidence_level= (alpha is the old "
+                    "name; confidence_level = 1 - alpha)"
+                )
+            alpha = open_unit("alpha", kwargs.pop("alpha"))
+            warnings.warn(
+                f"{func.__name__}(alpha=...) is replaced by confidence_level=1 - alpha; the old "
+                "name goes in the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["confidence_level"] = 1.0 - alpha
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -126,6 +126,38 @@ class SignificanceResult(Result):
         raise KeyError((metric, task))
 
 
+def _ci_p_disagreement(
+    pvalue: float, ci: ConfidenceInterval, options: PairOptions, n_base: int, n_cand: int
+) -> str | None:
+    """A note when the interval and the p-value point different ways (one says "differs from
+    0", the other does not): which one decides, and why they can disagree."""
+    if not (math.isfinite(pvalue) and math.isfinite(ci.low) and math.isfinite(ci.high)):
+        return None
+    excludes = ci.low > 0 or ci.high < 0
+    significant = pvalue < options.alpha
+    if excludes == significant:
+        return None
+    level = f"{100 * options.confidence_level:g}%"
+    interval = f"[{ci.low:.4g}, {ci.high:.4g}]"
+    if excludes:
+        first = (
+            f"the {level} bootstrap CI {interval} excludes 0 but the permutation p = "
+            f"{pvalue:.3g} >= alpha {options.alpha:g}"
+        )
+    else:
+        first = (
+            f"the permutation p = {pvalue:.3g} < alpha {options.alpha:g} but the {level} "
+            f"bootstrap CI {interval} includes 0"
+        )
+    return (
+        f"{first}; the verdict needs both, so it is insufficient_evidence. They can disagree at "
+        f"small n ({n_base} vs {n_cand}): the permutation p is exact (it enumerates or samples "
+        "relabelings and holds its level at any n), while a bootstrap interval resamples only "
+        "the few observed values per arm and tends to be too narrow (it under-covers); read the "
+        "p-value as the test and the interval as the size of the effect"
+    )
+
+
 def compare_arms(
     metric: str,
     task: str,
@@ -214,6 +246,9 @@ def compare_arms(
             mde_effect_size=mde_d,
         )
     verdict = decide_verdict(stats["pvalue"], stats["ci"], delta, options.alpha, higher)
+    disagreement = _ci_p_disagreement(stats["pvalue"], stats["ci"], options, n_base, n_cand)
+    if disagreement:
+        notes.append(disagreement)
     return MetricComparison(
         metric=metric,
         task=task,

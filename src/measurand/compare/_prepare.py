@@ -1,4 +1,4 @@
-"""Data preparation of the pairwise analyses: window the long frame once, split it into arms."""
+"""Data preparation of the pairwise analyses: split the run-level table into arms."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import numpy as np
 import polars as pl
 
 from measurand.errors import InputError
-from measurand.stats._window import Window, excluded_stop_note, filter_window, parse_window
+from measurand.stats._window import RunTable, Window
 
 
 @dataclasses.dataclass(frozen=True)
 class Arm:
-    """One condition on one (metric, task): its seeds, per-seed means and window values."""
+    """One condition on one (metric, task): its seeds (sorted by label), per-seed means and
+    window values."""
 
     seeds: tuple[str, ...]
     means: np.ndarray
@@ -34,7 +35,7 @@ class Prepared:
 
 def metric_list(
     metrics: Sequence[str] | str | None,
-    frame: pl.DataFrame,
+    table: RunTable,
     present: dict[str, list[str]],
     conditions: Sequence[str],
     messages: list[str],
@@ -42,7 +43,7 @@ def metric_list(
     """The metrics to compare. ``None``: those every condition has (the others are reported);
     a named metric absent from a condition raises InputError naming both."""
     if metrics is None:
-        names = frame.get_column("metric").unique(maintain_order=True).to_list()
+        names = [m for m in table.metrics if any(m in present.get(c, []) for c in conditions)]
         shared = [m for m in names if all(m in present.get(c, []) for c in conditions)]
         partial = [m for m in names if m not in shared]
         if partial:
@@ -65,8 +66,8 @@ def metric_list(
     return list(dict.fromkeys(names))
 
 
-def check_conditions(frame: pl.DataFrame, names: Sequence[str]) -> list[str]:
-    available = frame.get_column("condition").unique(maintain_order=True).to_list()
+def check_conditions(table: RunTable, names: Sequence[str]) -> list[str]:
+    available = list(table.conditions)
     for name in names:
         if not isinstance(name, str) or name not in available:
             raise InputError(
@@ -77,39 +78,35 @@ def check_conditions(frame: pl.DataFrame, names: Sequence[str]) -> list[str]:
 
 
 def prepare(
-    frame: pl.DataFrame,
+    table: RunTable,
     counts: pl.DataFrame | None,
     conditions: Sequence[str],
     metrics: Sequence[str] | str | None,
-    window: Window | str | Sequence[int | None] | None,
-    need_steps: bool,
+    task: str | None = None,
 ) -> tuple[Prepared, list[str]]:
-    """Window a canonical long frame once and split it into arms; InputError for absent
-    metrics.
+    """Split the run-level ``table`` into arms; InputError for absent metrics.
 
-    The window is applied before the metrics are selected, so that ``last:N`` counts back from
-    each run's last step over all its metrics (as :func:`~measurand.compare.window.window_means`
-    does) and a comparison does not depend on which other metrics are requested.
+    The table was windowed before any metric was selected, so that ``last:N`` counts back
+    from each run's last step over all its metrics and a comparison does not depend on which
+    other metrics are requested. ``task`` keeps that task only.
     """
-    check_conditions(frame, conditions)
-    window = parse_window(window)
-    frame = frame.filter(pl.col("condition").is_in(list(conditions)))
-    present = dict(frame.group_by("condition").agg(pl.col("metric").unique()).iter_rows())
+    check_conditions(table, conditions)
+    keep = pl.col("condition").is_in(list(conditions))
+    if task is not None:
+        keep = keep & (pl.col("task") == task)
+    runs = table.runs.filter(keep)
+    present = {
+        c: m for c, m in runs.group_by("condition").agg(pl.col("metric").unique()).iter_rows()
+    }
     messages: list[str] = []
-    names = metric_list(metrics, frame, present, conditions, messages)
-    rows = filter_window(frame, window).filter(pl.col("metric").is_in(names))
-    frame = frame.filter(pl.col("metric").is_in(names))
-    stop_note = excluded_stop_note(frame, window)
+    names = metric_list(metrics, table, present, conditions, messages)
+    runs = runs.filter(pl.col("metric").is_in(names))
+    per_seed = table.means.filter(keep & pl.col("metric").is_in(names))
+    stop_note = table.stop_note(names, conditions)
     if stop_note:
         messages.append(stop_note)
     keys = ["condition", "metric", "task", "seed"]
-    before = frame.select(keys).unique(maintain_order=True)
-
-    aggregations = [pl.col("value").mean().alias("mean")]
-    if need_steps:
-        aggregations.append(pl.col("value").sort_by("step").alias("values"))
-    per_seed = rows.group_by(keys, maintain_order=True).agg(aggregations)
-    dropped_rows = before.join(per_seed.select(keys), on=keys, how="anti", maintain_order="left")
+    dropped_rows = runs.join(per_seed.select(keys), on=keys, how="anti", maintain_order="left")
 
     grouped: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for row in per_seed.iter_rows(named=True):
@@ -117,19 +114,23 @@ def prepare(
     arms = {
         key: Arm(
             seeds=tuple(r["seed"] for r in items),
-            means=np.array([r["mean"] for r in items], dtype=float),
+            means=np.array([r["value"] for r in items], dtype=float),
             steps=tuple(np.asarray(r["values"], dtype=float) for r in items)
-            if need_steps
+            if table.has_values
             else None,
         )
         for key, items in grouped.items()
     }
+    # Tasks in order of first appearance (for display); the numbers do not depend on it.
+    rank = {t: i for i, t in enumerate(table.tasks)}
     tasks: dict[tuple[str, str], list[str]] = {}
-    for condition, metric, task, _seed in before.iter_rows():
-        listed = tasks.setdefault((condition, metric), [])
-        if task not in listed:
-            listed.append(task)
+    for condition, metric, task_name in (
+        runs.select("condition", "metric", "task").unique().iter_rows()
+    ):
+        tasks.setdefault((condition, metric), []).append(task_name)
+    for listed in tasks.values():
+        listed.sort(key=rank.__getitem__)
     dropped: dict[tuple[str, str, str], list[str]] = {}
-    for condition, metric, task, seed in dropped_rows.iter_rows():
-        dropped.setdefault((condition, metric, task), []).append(seed)
-    return Prepared(arms, tasks, dropped, counts, window, tuple(messages)), names
+    for condition, metric, task_name, seed in dropped_rows.select(keys).iter_rows():
+        dropped.setdefault((condition, metric, task_name), []).append(seed)
+    return Prepared(arms, tasks, dropped, counts, table.window, tuple(messages)), names

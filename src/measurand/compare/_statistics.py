@@ -166,6 +166,7 @@ def power_figures(
             needed = power_t_test(effect_size=abs(d), power=target, alpha=alpha).n_ceil
         except NoSolutionError as error:
             notes.append(f"{units} per arm at the observed effect not computed: {error}")
+    needed = _at_least_attainable(needed, options, units, "the observed effect", notes)
     if min_effect is not None:
         if pooled_sd > 0 and math.isfinite(pooled_sd):
             try:
@@ -176,8 +177,43 @@ def power_figures(
                 notes.append(f"{units} per arm at min_effect not computed: {error}")
         else:
             notes.append(f"{units} per arm at min_effect not computed: the pooled sd is not > 0")
+        needed_min = _at_least_attainable(needed_min, options, units, "min_effect", notes)
     mde = mde_d * pooled_sd if math.isfinite(pooled_sd) else math.nan
     return (math.nan if observed is None else observed), needed, needed_min, mde, mde_d
+
+
+def _at_least_attainable(
+    needed: int | None, options: PairOptions, units: str, what: str, notes: list[str]
+) -> int | None:
+    """``needed`` raised to the fewest units per arm at which the permutation test can reach
+    ``p < alpha`` at all: the t-test sample size alone may advise 2 or 3 seeds per arm, where no
+    relabeling can give a significant permutation p."""
+    if needed is None:
+        return None
+    floor = fewest_per_arm(options.alpha, options.n_permutations)
+    if floor is None or needed >= floor:
+        return needed
+    notes.append(
+        f"{units} per arm at {what} raised from {needed} (t-test power) to {floor}, the fewest "
+        f"with which the permutation test can reach p < {options.alpha:g}"
+    )
+    return floor
+
+
+def _balanced_relabelings(n: int, n_permutations: int) -> tuple[bool, int]:
+    """(exact, relabelings) of the permutation test with ``n`` units in each arm."""
+    total = math.comb(2 * n, n)
+    return (True, total) if total <= n_permutations else (False, n_permutations)
+
+
+@functools.lru_cache(maxsize=64)
+def fewest_per_arm(alpha: float, n_permutations: int) -> int | None:
+    """The fewest units per arm (equal arms) at which the two-sided permutation test can give
+    ``p < alpha`` (:func:`smallest_pvalue` below alpha); None when no n up to 1,000 can."""
+    for n in range(2, 1001):
+        if smallest_pvalue(*_balanced_relabelings(n, n_permutations)) < alpha:
+            return n
+    return None
 
 
 def decide_verdict(

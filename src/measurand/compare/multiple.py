@@ -20,8 +20,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from measurand._compat import renamed_kwargs
 from measurand._result import ConfidenceInterval, Result, to_builtin
-from measurand.compare._options import make_pair_options
+from measurand.compare._options import (
+    PairOptions,
+    accepts_alpha,
+    alpha_from_confidence,
+    make_pair_options,
+)
 from measurand.compare._pairwise import (
     MetricComparison,
     SignificanceResult,
@@ -34,11 +40,12 @@ from measurand.compare._statistics import (
     UNIT_SEED,
     decide_verdict,
     root_or_generator,
+    smallest_pvalue,
 )
 from measurand.errors import InputError
 from measurand.stats import adjust_pvalues
 from measurand.stats._rng import SeedLike
-from measurand.stats._window import Window, long_frame
+from measurand.stats._window import RunTable, Window, run_table
 
 __all__ = [
     "ORDERING_STATUSES",
@@ -160,6 +167,8 @@ def _pairs(conditions: list[str], baseline: str | None) -> list[tuple[str, str]]
     return [(baseline, other) for other in conditions if other != baseline]
 
 
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def compare_all(
     data: Any,
     *,
@@ -169,10 +178,10 @@ def compare_all(
     window: Window | str | Sequence[int | None] | None = None,
     adjust: Sequence[str] | str = ("holm", "bh"),
     family: str = "metric",
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     power: float = 0.8,
     min_effect: Mapping[str, float] | float | None = None,
-    n_permutations: int = 20_000,
+    permutation_resamples: int = 20_000,
     n_resamples: int = 10_000,
     ci_method: str = "percentile",
     hierarchical: bool = False,
@@ -201,36 +210,55 @@ def compare_all(
     Everything else is as in :func:`measurand.compare.significance`; each pair's
     verdict is decided by the rule there, with the adjusted p-value in place of the raw one.
     """
-    methods = _adjust_methods(adjust)
-    if family not in ("metric", "all"):
-        raise InputError(f"family must be 'metric' or 'all', got {family!r}", source="family")
     options = make_pair_options(
-        alpha=alpha,
+        alpha=alpha_from_confidence(confidence_level),
         power=power,
         min_effect=min_effect,
-        n_permutations=n_permutations,
+        n_permutations=permutation_resamples,
         n_resamples=n_resamples,
         ci_method=ci_method,
         hierarchical=hierarchical,
         pooled=pooled,
         higher_is_better=higher_is_better,
     )
-    frame = long_frame(data)
-    available = check_conditions(frame, [*(conditions or []), *([baseline] if baseline else [])])
+    table = run_table(data, window, keep_values=options.hierarchical or options.pooled)
+    return compare_all_from_table(
+        table,
+        getattr(data, "counts", None),
+        metrics=metrics,
+        baseline=baseline,
+        conditions=conditions,
+        adjust=adjust,
+        family=family,
+        options=options,
+        root=root_or_generator(seed),
+    )
+
+
+def compare_all_from_table(
+    table: RunTable,
+    counts: Any,
+    *,
+    metrics: Sequence[str] | str | None,
+    baseline: str | None,
+    conditions: Sequence[str] | None,
+    adjust: Sequence[str] | str,
+    family: str,
+    options: PairOptions,
+    root: np.random.SeedSequence | np.random.Generator,
+) -> MultipleComparisonResult:
+    """:func:`compare_all` on a run-level table already reduced over its window."""
+    methods = _adjust_methods(adjust)
+    if family not in ("metric", "all"):
+        raise InputError(f"family must be 'metric' or 'all', got {family!r}", source="family")
+    available = check_conditions(table, [*(conditions or []), *([baseline] if baseline else [])])
     chosen = list(dict.fromkeys(conditions)) if conditions is not None else available
     if baseline is not None and baseline not in chosen:
         chosen = [baseline, *chosen]
     if len(chosen) < 2:
         raise InputError(f"need at least 2 conditions to compare, got {chosen}")
-    prepared, names = prepare(
-        frame,
-        getattr(data, "counts", None),
-        chosen,
-        metrics,
-        window,
-        options.hierarchical or options.pooled,
-    )
-    base = root_or_generator(seed)
+    prepared, names = prepare(table, counts, chosen, metrics)
+    base = root
 
     pairs: list[SignificanceResult] = []
     rows: list[dict[str, Any]] = []
@@ -254,6 +282,9 @@ def compare_all(
                     "n_candidate": item.n_candidate,
                     "cohens_d": item.cohens_d,
                     "higher_is_better": item.higher_is_better,
+                    "smallest_p": smallest_pvalue(item.permutation_exact, item.n_permutations)
+                    if item.n_permutations
+                    else math.nan,
                 }
             )
 
@@ -266,6 +297,10 @@ def compare_all(
         members = np.array([f == key for f in families])
         for method in methods:
             adjusted[method][members] = _adjusted(pvalues[members], method)
+    # The family-level verdict on what is attainable goes first: it explains every row.
+    messages[len(prepared.messages) : len(prepared.messages)] = _impossible_families(
+        rows, families, methods[0], options.alpha
+    )
     for k, row in enumerate(rows):
         row["verdict"] = decide_verdict(
             float(adjusted[methods[0]][k]),
@@ -310,6 +345,45 @@ def compare_all(
     )
 
 
+def _impossible_families(
+    rows: Sequence[dict[str, Any]], families: Sequence[Any], method: str, alpha: float
+) -> list[str]:
+    """A warning per family in which no pair can be significant after adjustment.
+
+    The smallest p a permutation test can give is ``2 / N`` (:func:`smallest_pvalue`); Holm
+    and Bonferroni multiply the smallest p of a family of ``m`` tests by ``m``, so when
+    ``m * min p >= alpha`` no data can give a significant adjusted verdict (Benjamini-Hochberg
+    can reach ``min p`` itself, when every test attains it).
+    """
+    grouped: dict[str, list[str]] = {}
+    for key in dict.fromkeys(families):
+        members = [row for row, f in zip(rows, families, strict=True) if f == key]
+        floors = [row["smallest_p"] for row in members if math.isfinite(row["smallest_p"])]
+        if not floors:
+            continue
+        floor = min(floors)
+        m = len(floors)
+        attainable = min(1.0, floor * m) if method in ("holm", "bonferroni") else floor
+        if attainable < alpha:
+            continue
+        sizes = sorted({(row["n_baseline"], row["n_candidate"]) for row in members})
+        shown = ", ".join(f"{a} vs {b}" for a, b in sizes[:3])
+        text = (
+            f"no pair can be significant: with {shown} seeds the smallest attainable "
+            f"permutation p-value is {floor:.3g}, and {method}-adjusted over {m} pair(s) the "
+            f"smallest attainable adjusted p is {attainable:.3g} >= alpha {alpha:g}; every "
+            "verdict is insufficient_evidence whatever the data. Add seeds, or compare fewer "
+            "pairs (--baseline for all-vs-one, or a named pair)"
+        )
+        where = "all tests" if key == 0 else (key[0] if not key[1] else f"{key[0]} / {key[1]}")
+        grouped.setdefault(text, []).append(where)
+    out = []
+    for text, wheres in grouped.items():
+        listed = ", ".join(wheres[:5]) + (f" and {len(wheres) - 5} more" if len(wheres) > 5 else "")
+        out.append(f"{listed}: {text}")
+    return out
+
+
 def parse_ordering(text: str) -> list[str]:
     """Read an expected ordering such as ``"A >= B >= C"`` (or ``"C <= B <= A"``).
 
@@ -350,6 +424,8 @@ def _overall(statuses: Sequence[str]) -> str:
     return "unresolved"
 
 
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def check_ordering(
     data: Any,
     ordering: Sequence[str] | str,
@@ -357,9 +433,9 @@ def check_ordering(
     metric: str,
     task: str | None = None,
     window: Window | str | Sequence[int | None] | None = None,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     adjust: str = "holm",
-    n_permutations: int = 20_000,
+    permutation_resamples: int = 20_000,
     n_resamples: int = 10_000,
     ci_method: str = "percentile",
     hierarchical: bool = False,
@@ -378,6 +454,42 @@ def check_ordering(
     overall status is ``contradicted`` if a pair is, ``supported`` if every pair is, else
     ``unresolved``. Data with several tasks need ``task``.
     """
+    options = make_pair_options(
+        alpha=alpha_from_confidence(confidence_level),
+        power=0.8,
+        min_effect=None,
+        n_permutations=permutation_resamples,
+        n_resamples=n_resamples,
+        ci_method=ci_method,
+        hierarchical=hierarchical,
+        pooled=False,
+        higher_is_better=True,
+    )
+    table = run_table(data, window, keep_values=options.hierarchical)
+    return check_ordering_from_table(
+        table,
+        getattr(data, "counts", None),
+        ordering,
+        metric=metric,
+        task=task,
+        adjust=adjust,
+        options=options,
+        root=root_or_generator(seed),
+    )
+
+
+def check_ordering_from_table(
+    table: RunTable,
+    counts: Any,
+    ordering: Sequence[str] | str,
+    *,
+    metric: str,
+    task: str | None,
+    adjust: str,
+    options: PairOptions,
+    root: np.random.SeedSequence | np.random.Generator,
+) -> OrderingResult:
+    """:func:`check_ordering` on a run-level table already reduced over its window."""
     names = parse_ordering(ordering) if isinstance(ordering, str) else list(ordering)
     if len(names) < 2 or len(set(names)) != len(names):
         raise InputError(
@@ -386,24 +498,14 @@ def check_ordering(
     (method,) = _adjust_methods(adjust)
     if not isinstance(metric, str):
         raise InputError(f"metric must be one metric name, got {metric!r}", source="metric")
-    options = make_pair_options(
-        alpha=alpha,
-        power=0.8,
-        min_effect=None,
-        n_permutations=n_permutations,
-        n_resamples=n_resamples,
-        ci_method=ci_method,
-        hierarchical=hierarchical,
-        pooled=False,
-        higher_is_better=True,
-    )
-    frame = long_frame(data)
-    check_conditions(frame, names)
-    tasks = (
-        frame.filter(pl.col("condition").is_in(names) & (pl.col("metric") == metric))
+    check_conditions(table, names)
+    rank = {t: i for i, t in enumerate(table.tasks)}
+    tasks = sorted(
+        table.runs.filter(pl.col("condition").is_in(names) & (pl.col("metric") == metric))
         .get_column("task")
-        .unique(maintain_order=True)
-        .to_list()
+        .unique()
+        .to_list(),
+        key=rank.__getitem__,
     )
     if task is None and len(tasks) > 1:
         raise InputError(
@@ -412,13 +514,9 @@ def check_ordering(
         )
     if task is not None and task not in tasks:
         raise InputError(f"unknown task {task!r}; available: {tasks}", source="task")
-    if task is not None:
-        frame = frame.filter(pl.col("task") == task)
-    prepared, _ = prepare(
-        frame, getattr(data, "counts", None), names, [metric], window, options.hierarchical
-    )
+    prepared, _ = prepare(table, counts, names, [metric], task)
     task = task if task is not None else (tasks[0] if tasks else "")
-    base = root_or_generator(seed)
+    base = root
 
     comparisons: list[MetricComparison] = []
     messages: list[str] = []

@@ -27,7 +27,8 @@ For each metric (and task) :func:`significance` reports:
   test, not a replacement);
 - a verdict (see :data:`VERDICTS`).
 
-All intervals have confidence level ``1 - alpha``.
+All intervals have level ``confidence_level``; tests are significant at ``alpha = 1 -
+confidence_level``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from measurand._compat import renamed_kwargs
 from measurand.compare._counts import COUNTS_METRIC, COUNTS_UNIT, CountsComparison
-from measurand.compare._options import make_pair_options
+from measurand.compare._options import (
+    PairOptions,
+    accepts_alpha,
+    alpha_from_confidence,
+    make_pair_options,
+)
 from measurand.compare._pairwise import (
     VERDICTS,
     MetricComparison,
@@ -52,7 +61,7 @@ from measurand.compare._statistics import (
 )
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike
-from measurand.stats._window import Window, long_frame
+from measurand.stats._window import RunTable, Window, run_table
 
 __all__ = [
     "COUNTS_METRIC",
@@ -64,10 +73,13 @@ __all__ = [
     "MetricComparison",
     "SignificanceResult",
     "significance",
+    "significance_from_table",
     "smallest_pvalue",
 ]
 
 
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def significance(
     data: Any,
     *,
@@ -75,10 +87,10 @@ def significance(
     candidate: str,
     metrics: Sequence[str] | str | None,
     window: Window | str | Sequence[int | None] | None = None,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     power: float = 0.8,
     min_effect: Mapping[str, float] | float | None = None,
-    n_permutations: int = 20_000,
+    permutation_resamples: int = 20_000,
     n_resamples: int = 10_000,
     ci_method: str = "percentile",
     hierarchical: bool = False,
@@ -104,15 +116,17 @@ def significance(
         Steps averaged per run first (see :func:`measurand.compare.window.parse_window`):
         ``"400:500"`` (start included, stop excluded), ``"last:100"``, ``(400, 500)``, ``None`` =
         all steps.
-    alpha
-        Significance level of the permutation test; every interval has level ``1 - alpha``.
+    confidence_level
+        Level of every interval; the permutation test is significant at ``alpha = 1 -
+        confidence_level`` (``alpha=`` is accepted for one release).
     power
         Target power for the sample-size and minimum-detectable-effect figures.
     min_effect
         Smallest difference worth detecting, in metric units (a number, or per metric).
-    n_permutations, n_resamples
-        Monte Carlo relabelings (exact enumeration when there are no more relabelings than
-        this) and bootstrap resamples.
+    permutation_resamples, n_resamples
+        Monte Carlo relabelings of the permutation test (exact enumeration when there are no
+        more relabelings than this; ``n_permutations=`` is accepted for one release) and
+        bootstrap resamples.
     ci_method
         ``"percentile"`` (default), ``"bca"`` or ``"basic"`` bootstrap interval of ``delta``.
     hierarchical
@@ -141,28 +155,43 @@ def significance(
         rather than an error, so the curves can still be drawn).
     """
     options = make_pair_options(
-        alpha=alpha,
+        alpha=alpha_from_confidence(confidence_level),
         power=power,
         min_effect=min_effect,
-        n_permutations=n_permutations,
+        n_permutations=permutation_resamples,
         n_resamples=n_resamples,
         ci_method=ci_method,
         hierarchical=hierarchical,
         pooled=pooled,
         higher_is_better=higher_is_better,
     )
+    table = run_table(data, window, keep_values=options.hierarchical or options.pooled)
+    return significance_from_table(
+        table,
+        getattr(data, "counts", None),
+        baseline=baseline,
+        candidate=candidate,
+        metrics=metrics,
+        options=options,
+        root=root_or_generator(seed),
+    )
+
+
+def significance_from_table(
+    table: RunTable,
+    counts: Any,
+    *,
+    baseline: str,
+    candidate: str,
+    metrics: Sequence[str] | str | None,
+    options: PairOptions,
+    root: np.random.SeedSequence | np.random.Generator,
+) -> SignificanceResult:
+    """:func:`significance` on a run-level table already reduced over its window (what
+    :func:`measurand.compare.run_compare` calls, so that the input is reduced once)."""
     if baseline == candidate:
         raise InputError(
             f"baseline and candidate are the same condition {baseline!r}", source="candidate"
         )
-    prepared, names = prepare(
-        long_frame(data),
-        getattr(data, "counts", None),
-        [baseline, candidate],
-        metrics,
-        window,
-        options.hierarchical or options.pooled,
-    )
-    return pair_result(
-        prepared, baseline, candidate, names, options, root_or_generator(seed), prepared.messages
-    )
+    prepared, names = prepare(table, counts, [baseline, candidate], metrics)
+    return pair_result(prepared, baseline, candidate, names, options, root, prepared.messages)

@@ -295,3 +295,92 @@ def window_means(
         pl.col("value").mean().alias("value"),
         pl.len().cast(pl.Int64).alias("n_steps"),
     )
+
+
+RUN_METRIC_KEYS: tuple[str, ...] = ("condition", "seed", "task", "metric")
+"""Columns of one row of a :class:`RunTable`: one run's one metric."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RunTable:
+    """The input reduced once per window: one row per ``(condition, seed, task, metric)``.
+
+    ``means`` has columns ``condition, seed, task, metric, value`` (the run's mean over the
+    window), ``n_steps`` (how many values were averaged) and, when built with
+    ``keep_values=True``, ``values`` (the window values in step order, for the hierarchical
+    bootstrap and the pooled analysis). Rows are sorted by their labels (and each run's values
+    by step), so the same data in any row order gives the same table, and every analysis that
+    resamples it draws the same numbers. ``runs`` lists every ``(condition, seed, task,
+    metric)`` of the input before the window (a run absent from ``means`` has no value inside
+    it); ``last_steps`` each ``(condition, seed, task, metric)``'s last logged step; ``order``
+    the conditions, tasks and metrics in order of first appearance (for display).
+    """
+
+    window: Window
+    means: pl.DataFrame
+    runs: pl.DataFrame
+    last_steps: pl.DataFrame
+    has_values: bool
+    conditions: tuple[str, ...]
+    tasks: tuple[str, ...]
+    metrics: tuple[str, ...]
+
+    def stop_note(
+        self, metrics: Sequence[str] | None = None, conditions: Sequence[str] | None = None
+    ) -> str | None:
+        """:func:`excluded_stop_note` of the runs of ``metrics`` and ``conditions`` (default:
+        all)."""
+        window = self.window
+        if window.kind != "range" or window.stop is None:
+            return None
+        frame = self.last_steps
+        if metrics is not None:
+            frame = frame.filter(pl.col("metric").is_in(list(metrics)))
+        if conditions is not None:
+            frame = frame.filter(pl.col("condition").is_in(list(conditions)))
+        per_run = frame.group_by(list(RUN_KEYS)).agg(pl.col("step").max())
+        n_runs = per_run.filter(pl.col("step") == window.stop).height
+        if n_runs == 0:
+            return None
+        start = "" if window.start is None else str(window.start)
+        return (
+            f"window {window.label!r} excludes step {window.stop} (start included, stop "
+            f"excluded), the last step of {n_runs} run(s); write '{start}:{window.stop + 1}' "
+            "to include it"
+        )
+
+
+def run_table(
+    data: Any,
+    window: Window | str | Sequence[int | None] | None = None,
+    *,
+    keep_values: bool = False,
+) -> RunTable:
+    """Reduce the long frame of ``data`` once over ``window`` into a :class:`RunTable`.
+
+    For ``last:N`` each run's last step is taken over all its metrics (as in
+    :func:`window_rows`), so a metric's window never depends on which metrics are analysed.
+    """
+    window = parse_window(window)
+    frame = long_frame(data)
+    keys = list(RUN_METRIC_KEYS)
+    rows = filter_window(frame, window).sort([*keys, "step"], nulls_last=True)
+    aggregations = [
+        pl.col("value").mean().alias("value"),
+        pl.len().cast(pl.Int64).alias("n_steps"),
+    ]
+    if keep_values:
+        aggregations.append(pl.col("value").alias("values"))
+    means = rows.group_by(keys, maintain_order=True).agg(aggregations)
+    last_steps = frame.group_by(keys).agg(pl.col("step").max()).sort(keys)
+    runs = last_steps.select(keys)
+    return RunTable(
+        window=window,
+        means=means,
+        runs=runs,
+        last_steps=last_steps,
+        has_values=keep_values,
+        conditions=tuple(_ordered_unique(frame, "condition")),
+        tasks=tuple(_ordered_unique(frame, "task")),
+        metrics=tuple(_ordered_unique(frame, "metric")),
+    )
