@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from measurand.errors import InputError, NoSolutionError
@@ -42,6 +43,7 @@ def _main(
 ) -> None:
     """Statistically sound conclusions from machine-learning experiments."""
 
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -60,7 +62,9 @@ def reports_input_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (InputError, NoSolutionError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing was written")
@@ -123,7 +127,7 @@ def print_more(total: int, shown: int, what: str) -> None:
 
 def print_warnings(warnings: Sequence[str], limit: int = 10) -> None:
     for warning in warnings[:limit]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     print_more(len(warnings), limit, "warnings")
 
 

@@ -149,13 +149,17 @@ def _ci_p_disagreement(
             f"the permutation p = {pvalue:.3g} < alpha {options.alpha:g} but the {level} "
             f"bootstrap CI {interval} includes 0"
         )
-    return (
-        f"{first}; the verdict needs both, so it is insufficient_evidence. They can disagree at "
-        f"small n ({n_base} vs {n_cand}): the permutation p is exact (it enumerates or samples "
-        "relabelings and holds its level at any n), while a bootstrap interval resamples only "
-        "the few observed values per arm and tends to be too narrow (it under-covers); read the "
-        "p-value as the test and the interval as the size of the effect"
-    )
+    return f"{first}: insufficient_evidence (the verdict needs both; {_DISAGREE_HINT})"
+
+
+_DISAGREE_HINT = "the permutation test decides"
+DISAGREEMENT_NOTE = (
+    "why a bootstrap CI and the permutation p can disagree: the verdict needs both (p < alpha "
+    "and a CI that excludes 0). At a few seeds per arm the permutation p is exact (it enumerates "
+    "or samples relabelings and holds its level at any n), while a percentile bootstrap "
+    "resamples only the few observed values per arm and tends to be too narrow (it "
+    "under-covers); read the p-value as the test and the interval as the size of the effect"
+)
 
 
 def compare_arms(
@@ -293,6 +297,7 @@ def compare_pair(
     """Comparisons of ``candidate`` vs ``baseline`` for every metric and shared task."""
     comparisons: list[MetricComparison] = []
     messages: list[str] = []
+    noted: dict[str, list[str]] = {}
     empty = Arm((), np.empty(0), ())
     for metric in metrics:
         tasks_base = prepared.tasks.get((baseline, metric), [])
@@ -347,7 +352,15 @@ def compare_pair(
             )
             comparisons.append(comparison)
             label = comparison_label(metric, task)
-            messages.extend(f"{label}: {note}" for note in comparison.notes)
+            for note in comparison.notes:
+                noted.setdefault(note, []).append(label)
+    if any(_DISAGREE_HINT in note for note in noted):
+        messages.append(DISAGREEMENT_NOTE)
+    # One message per distinct note, naming every comparison it concerns: 180 tasks with the
+    # same note give one line, not 180.
+    for note, labels in noted.items():
+        listed = ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
+        messages.append(f"{listed}: {note}")
     return comparisons, messages
 
 

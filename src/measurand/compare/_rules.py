@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 import re
@@ -336,13 +337,36 @@ def _weight(value: Any, source: str, where: str) -> str:
     return str(value)
 
 
+# Names users reach for that difflib would not map to the key they mean.
+_SYNONYMS = {
+    "min_seeds": "min_runs_per_arm",
+    "min_seeds_per_arm": "min_runs_per_arm",
+    "min_runs": "min_runs_per_arm",
+    "min_steps": "min_steps_per_run",
+    "min_completions": "min_completions_per_run",
+    "permutations": "n_permutations",
+    "resamples": "n_resamples",
+    "level": "alpha",
+}
+
+
 def _reject_unknown_keys(
     table: Mapping[str, Any], allowed: set[str], source: str, where: str
 ) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
+        hints = []
+        for key in unknown:
+            close = [_SYNONYMS[key]] if _SYNONYMS.get(key) in allowed else []
+            close = close or difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.5)
+            if close:
+                hints.append(f"did you mean {close[0]!r} for {key!r}?")
         raise _rule_error(
-            source, where, f"unknown key(s) {unknown}; allowed: {', '.join(sorted(allowed))}"
+            source,
+            where,
+            f"unknown key(s) {unknown}"
+            + (f" ({'; '.join(hints)})" if hints else "")
+            + f"; allowed: {', '.join(sorted(allowed))}",
         )
 
 

@@ -14,7 +14,7 @@ MAX_POINTS = 500
 """Most points drawn per curve (and per band edge) in the HTML report."""
 
 
-MAX_TASK_PANELS = 12
+MAX_TASK_PANELS = 9
 """Most tasks drawn as learning-curve panels per metric (the tables list every task)."""
 
 
@@ -25,6 +25,18 @@ MAX_TABLE_ROWS = 200
 MAX_FOREST_ROWS = 60
 """Most rows of a forest plot of pairwise differences per metric (the table lists more)."""
 
+
+FOREST_TOP = 30
+"""Most rows of one forest plot: the largest |effect| are drawn, the table lists every row."""
+LEGEND_BELOW = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+}
+"""Legend under the plot, clear of the plotly toolbar (top right)."""
 
 POOLED_LABEL = "pseudo-replicated: steps pooled across seeds as if independent"
 

@@ -9,8 +9,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import polars as pl
 
-from measurand.report._format import LEGEND_TOP_RIGHT, interval, num, style_figure
+from measurand.report._format import interval, num, style_figure
 from measurand.report.compare._common import (
+    FOREST_TOP,
+    LEGEND_BELOW,
     POOLED_LABEL,
     condition_colour,
     rgba,
@@ -80,9 +82,25 @@ def difference_forests(
                 rows.append(ForestRow(label, c.cohens_d, c.cohens_d_ci, verdict, f"{d}<br>{raw}"))
             else:
                 rows.append(ForestRow(label, c.delta, c.ci, verdict, raw))
-        section.figure(
-            forest_figure(rows, title=f"{metric}: {title}", xaxis_title=axis, pooled=pooled)
-        )
+        shown = largest_effects(rows, FOREST_TOP)
+        heading = f"{metric}: {title}"
+        if len(shown) < len(rows):
+            heading += f"<br><sup>the {len(shown)} largest |effect| of {len(rows)} rows</sup>"
+            section.add(
+                f"{metric}: the forest plot shows the {len(shown)} rows with the largest "
+                f"|{'d' if standardized else 'Δ'}| of {len(rows)}; the table lists every row."
+            )
+        section.figure(forest_figure(shown, title=heading, xaxis_title=axis, pooled=pooled))
+
+
+def largest_effects(rows: Sequence[ForestRow], limit: int) -> list[ForestRow]:
+    """The ``limit`` rows with the largest finite |estimate| (then the others), in their
+    original order, so that a forest plot of hundreds of tasks stays readable."""
+    if len(rows) <= limit:
+        return list(rows)
+    size = [abs(finite(r.estimate) or 0.0) for r in rows]
+    keep = set(sorted(range(len(rows)), key=lambda i: -size[i])[:limit])
+    return [r for i, r in enumerate(rows) if i in keep]
 
 
 def forest_figure(
@@ -118,11 +136,29 @@ def forest_figure(
     fig.add_vline(x=0, line={"color": "black", "dash": "dash", "width": 1})
     if pooled:
         title += f"<br><sup>{POOLED_LABEL}</sup>"
+    tall = len(rows) > 12
+    if tall:
+        # A second, matching x axis on top: a tall plot keeps its scale in view at both ends.
+        fig.add_trace(
+            go.Scatter(
+                x=[0],
+                y=[rows[0].label],
+                xaxis="x2",
+                mode="markers",
+                opacity=0,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.update_layout(
+            xaxis2={"matches": "x", "overlaying": "x", "side": "top", "showgrid": False}
+        )
+    top = (90 if pooled else 70) + (30 if tall else 0)
     style_figure(
         fig,
         title=title,
-        height=150 + 30 * len(rows) + (20 if pooled else 0),
-        margin={"l": 10, "r": 10, "t": 90 if pooled else 70, "b": 50},
+        height=top + 110 + 26 * len(rows),
+        margin={"l": 10, "r": 10, "t": top, "b": 90},
         xaxis={"title": xaxis_title},
         # rows in the given order, top down (traces are per verdict, so not in row order)
         yaxis={
@@ -131,7 +167,7 @@ def forest_figure(
             "categoryorder": "array",
             "categoryarray": [r.label for r in rows],
         },
-        legend=LEGEND_TOP_RIGHT,
+        legend=LEGEND_BELOW,
         showlegend=True,  # the colours are verdicts: say so even when all rows share one
     )
     return fig
@@ -225,6 +261,13 @@ def aggregate_figure(item: Any) -> Any:
     )
 
 
+def _tau_title(item: Any) -> str:
+    scale = "normalized score" if item.normalization else "score"
+    if not getattr(item, "higher_is_better", True):
+        scale += ", oriented: 1 = best" if item.normalization else ", negated: lower is better"
+    return f"τ ({scale})"
+
+
 def profile_figure(item: Any) -> Any:
     import plotly.graph_objects as go
 
@@ -250,11 +293,11 @@ def profile_figure(item: Any) -> Any:
     return style_figure(
         fig,
         title=f"{item.metric}: performance profile (fraction of runs with score > τ)",
-        xaxis={"title": "τ (normalized score)" if item.normalization else "τ (score)"},
+        xaxis={"title": _tau_title(item)},
         yaxis={"title": "fraction of runs > τ", "range": [0, 1.02]},
         height=420,
         margin={"l": 10, "r": 10, "t": 60, "b": 40},
-        legend=LEGEND_TOP_RIGHT,
+        legend=LEGEND_BELOW,
     )
 
 
@@ -309,9 +352,11 @@ def curves_figure(
                 col=col,
             )
     fig.update_xaxes(title_text="step", row=rows)
+    fig.update_yaxes(title_text=metric, col=1)
     return style_figure(
         fig,
         title=f"{metric}: learning curves",
-        height=max(380, 280 * rows),
-        margin={"l": 10, "r": 10, "t": 80 if n > 1 else 60, "b": 40},  # room for panel titles
+        height=max(420, 280 * rows + 60),
+        margin={"l": 10, "r": 10, "t": 80 if n > 1 else 60, "b": 90},  # room for panel titles
+        legend=LEGEND_BELOW,
     )
