@@ -551,8 +551,11 @@ def _print_across(item: Any) -> None:
     import polars as pl
 
     metrics = item.aggregates.get_column("metric").unique(maintain_order=True).to_list()
+    scores = f"{item.normalization or 'raw'} scores"
+    if not item.higher_is_better:
+        scores += "; lower is better: oriented so that higher is better"
     table = summary_table(
-        f"across {len(item.tasks)} tasks: {item.metric} ({item.normalization or 'raw'} scores)",
+        f"across {len(item.tasks)} tasks: {item.metric} ({scores})",
         ["condition", *metrics],
         text=("condition",),
         wrap=metrics,
@@ -567,9 +570,10 @@ def _print_across(item: Any) -> None:
             )
         table.add_row(cond, *cells)
     console.print(table)
+    relation = ">" if item.higher_is_better else "better than"
     for row in item.improvement.head(_MAX_ROWS).iter_rows(named=True):
         console.print(
-            f"P({row['x']} > {row['y']}) = {num(row['probability'], 3)} "
+            f"P({row['x']} {relation} {row['y']}) = {num(row['probability'], 3)} "
             f"{interval((row['ci_low'], row['ci_high']), 3)}",
             highlight=False,
         )
