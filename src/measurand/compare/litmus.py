@@ -85,9 +85,11 @@ import math
 import os
 from typing import Any, Literal
 
+import numpy as np
 import polars as pl
 
 from measurand._result import ConfidenceInterval, Result
+from measurand.compare._options import make_pair_options
 from measurand.compare._rules import (
     WEIGHTS,
     CheckRule,
@@ -99,16 +101,12 @@ from measurand.compare._rules import (
     parse_rules,
     shipped_rules,
 )
-from measurand.compare.two_conditions import significance, smallest_pvalue
+from measurand.compare._statistics import root_or_generator
+from measurand.compare.two_conditions import significance_from_table, smallest_pvalue
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 from measurand.stats._rng import SeedLike
-from measurand.stats._window import (
-    excluded_stop_note,
-    parse_window,
-    window_means,
-    window_rows,
-)
+from measurand.stats._window import RunTable, parse_window, run_table, window_rows
 
 __all__ = [
     "WEIGHTS",
@@ -216,11 +214,14 @@ def evaluate_litmus(
     candidate: str | None = None,
     window: Any = None,
     seed: SeedLike = 0,
+    table: RunTable | None = None,
 ) -> LitmusResult:
     """Evaluate a rule file on ``data`` (see the module docstring for the semantics).
 
     ``baseline``/``candidate``/``window`` given here replace the rule file's (the file's values
-    are the defaults). Raises :class:`InputError` (naming the rule file and the check) when a
+    are the defaults). ``table``: the run-level table of ``data`` over that window, when the
+    caller already has it (:func:`measurand.stats._window.run_table`); every check and the
+    evidence read it. Raises :class:`InputError` (naming the rule file and the check) when a
     named condition, task or metric is absent, or a ``generations`` weight meets data without
     completion counts.
     """
@@ -289,12 +290,15 @@ def evaluate_litmus(
             )
 
     notes: list[str] = []
-    stop_note = excluded_stop_note(arms, parse_window(window_spec))
+    arm_data = _subset(data, arms)
+    if table is None or table.window != parse_window(window_spec):
+        table = run_table(arm_data, window_spec)
+    table = table.restrict([baseline, candidate], task)
+    stop_note = table.stop_note()
     if stop_note:
         notes.append(stop_note)
-    arm_data = _subset(data, arms)
     metrics = rules.metrics()
-    means = window_means(arm_data, window_spec, metrics=metrics)
+    means = table.means.filter(pl.col("metric").is_in(metrics))
     counts_frame = _counts_in_arms(data, baseline, candidate)
 
     evidence = _evidence(
@@ -302,6 +306,7 @@ def evaluate_litmus(
     )
     evidence_met = all(item.met for item in evidence)
 
+    root = root_or_generator(seed)
     cache: dict[tuple[str, str], tuple[float, float, str]] = {}
     significance_cache: dict[tuple[str, str], Any] = {}
     checks: list[CheckResult] = []
@@ -311,13 +316,13 @@ def evaluate_litmus(
             checks.append(
                 _significance_check(
                     rule,
-                    arm_data,
+                    table,
+                    arm_data.counts,
                     baseline,
                     candidate,
                     task,
-                    window_spec,
                     rules,
-                    seed,
+                    root,
                     significance_cache,
                 )
             )
@@ -473,13 +478,13 @@ def _threshold_check(
 
 def _significance_check(
     rule: CheckRule,
-    arm_data: RunData,
+    table: RunTable,
+    counts: pl.DataFrame | None,
     baseline: str,
     candidate: str,
     task: str,
-    window_spec: Any,
     rules: LitmusRules,
-    seed: SeedLike,
+    root: np.random.SeedSequence | np.random.Generator,
     cache: dict[tuple[str, str], Any],
 ) -> CheckResult:
     """``significant(M[, lower])``: passes on a seed-level ``significant_improvement`` in the
@@ -490,17 +495,25 @@ def _significance_check(
     assert parsed.direction is not None
     key = (parsed.metric, parsed.direction)
     if key not in cache:
-        result = significance(
-            arm_data,
+        options = make_pair_options(
+            alpha=rules.alpha,
+            power=0.8,
+            min_effect=None,
+            n_permutations=rules.n_permutations,
+            n_resamples=rules.n_resamples,
+            ci_method="percentile",
+            hierarchical=False,
+            pooled=False,
+            higher_is_better=parsed.direction == "higher",
+        )
+        result = significance_from_table(
+            table,
+            counts,
             baseline=baseline,
             candidate=candidate,
             metrics=[parsed.metric],
-            window=window_spec,
-            confidence_level=1.0 - rules.alpha,
-            permutation_resamples=rules.n_permutations,
-            n_resamples=rules.n_resamples,
-            higher_is_better=parsed.direction == "higher",
-            seed=seed,
+            options=options,
+            root=root,
         )
         cache[key] = result.comparison(parsed.metric, task)
     comparison = cache[key]

@@ -513,6 +513,8 @@ def run_compare(
             candidate=candidate if candidate != rule_set.candidate else None,
             window=None if rule_set.window is not None else window_obj,
             seed=options.seed,
+            # the rule file's own window needs its own reduction; else share the run's
+            table=None if rule_set.window is not None else table(False),
         )
         warnings.extend(f"litmus: {note}" for note in litmus_result.notes)
 

@@ -325,6 +325,23 @@ class RunTable:
     tasks: tuple[str, ...]
     metrics: tuple[str, ...]
 
+    def restrict(
+        self, conditions: Sequence[str] | None = None, task: str | None = None
+    ) -> RunTable:
+        """The table of ``conditions`` (and ``task``) only. Windows are per run, so restricting
+        after the reduction equals reducing the restricted input."""
+        keep = pl.lit(True)
+        if conditions is not None:
+            keep = keep & pl.col("condition").is_in(list(conditions))
+        if task is not None:
+            keep = keep & (pl.col("task") == task)
+        return dataclasses.replace(
+            self,
+            means=self.means.filter(keep),
+            runs=self.runs.filter(keep),
+            last_steps=self.last_steps.filter(keep),
+        )
+
     def stop_note(
         self, metrics: Sequence[str] | None = None, conditions: Sequence[str] | None = None
     ) -> str | None:
