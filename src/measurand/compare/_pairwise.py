@@ -354,13 +354,13 @@ def compare_pair(
             label = comparison_label(metric, task)
             for note in comparison.notes:
                 noted.setdefault(note, []).append(label)
-    if any(_DISAGREE_HINT in note for note in noted):
-        messages.append(DISAGREEMENT_NOTE)
     # One message per distinct note, naming every comparison it concerns: 180 tasks with the
     # same note give one line, not 180.
     for note, labels in noted.items():
         listed = ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
         messages.append(f"{listed}: {note}")
+    if any(_DISAGREE_HINT in note for note in noted):
+        messages.append(DISAGREEMENT_NOTE)
     return comparisons, messages
 
 
