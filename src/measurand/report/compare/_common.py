@@ -22,8 +22,6 @@ MAX_TABLE_ROWS = 200
 """Most rows of a per-task table written to the Markdown/HTML summary (results.json has all)."""
 
 
-MAX_FOREST_ROWS = 60
-"""Most rows of a forest plot of pairwise differences per metric (the table lists more)."""
 
 
 FOREST_TOP = 30

@@ -10,7 +10,6 @@ import polars as pl
 from measurand.compare.workflow import CompareResult
 from measurand.report._format import cell_code, code, interval, level, num
 from measurand.report.compare._common import (
-    MAX_FOREST_ROWS,
     MAX_TABLE_ROWS,
     MAX_TASK_PANELS,
     POOLED_LABEL,
@@ -224,7 +223,8 @@ def multiple_section(report: Report, result: CompareResult) -> None:
         for pair in multiple.pairs
         for c in pair.comparisons
     }
-    shown = frame.group_by("metric", maintain_order=True).head(MAX_FOREST_ROWS)
+    # every row goes in: the forest plot draws the largest effects, the table lists the rest
+    shown = frame
     difference_forests(
         section,
         [
