@@ -434,3 +434,40 @@ def test_no_package_attribute_shadows_a_submodule() -> None:
         if callable(getattr(mc, name)) and not isinstance(getattr(mc, name), type):
             assert importlib.util.find_spec(f"measurand.compare.{name}") is None, name
     assert callable(mc.significance) and callable(mc.across_tasks)
+
+
+# ------------------------------------------------------------------ issue 14: readable report
+
+
+def _many_tasks(n_tasks: int = 60) -> RunData:
+    rng = np.random.default_rng(4)
+    rows = []
+    for k in range(n_tasks):
+        for cond, lift in (("base", 0.0), ("cand", 0.05 * (k % 7))):
+            for seed in range(5):
+                offset = rng.normal(0, 0.05)
+                for step in range(20):
+                    value = 0.5 + lift + offset + rng.normal(0, 0.02)
+                    rows.append((cond, str(seed), f"task{k:03d}", step, "score", value))
+    return RunData(frame=long_frame(rows), source="many.csv")
+
+
+def test_report_of_many_tasks_stays_short_and_readable() -> None:
+    result = run_compare(_many_tasks(), baseline="base", candidate="cand", window="last:5", **FAST)
+    report = compare_report(result)
+    titles = [s.title for s in report.sections]
+    assert titles.index("Learning curves") < titles.index("Significance: `cand` vs `base`")
+    curves = next(s for s in report.sections if s.title == "Learning curves").figures[0]
+    assert curves.layout.yaxis.title.text == "score"  # y axis labelled with the metric
+    assert curves.layout.legend.yref == "container" and curves.layout.legend.y == 0
+    section = next(s for s in report.sections if s.title.startswith("Significance"))
+    forest = section.figures[0]
+    labels = {y for trace in forest.data for y in (trace.y or ()) if trace.xaxis != "x2"}
+    assert len(labels) == 30  # the 30 largest |d| of 60 tasks
+    assert forest.layout.xaxis2.side == "top" and forest.layout.xaxis2.matches == "x"
+    assert any("30 rows with the largest |d| of 60" in block for block in section.blocks)
+    # every figure together stays well below a 10,000 px page
+    heights = [fig.layout.height for s in report.sections for fig in s.figures]
+    assert sum(heights) < 5_000
+    # the legend sits at the bottom of the figure, not over the plotly toolbar (top right)
+    assert forest.layout.legend.yref == "container" and forest.layout.legend.yanchor == "bottom"
