@@ -22,8 +22,6 @@ MAX_TABLE_ROWS = 200
 """Most rows of a per-task table written to the Markdown/HTML summary (results.json has all)."""
 
 
-
-
 FOREST_TOP = 30
 """Most rows of one forest plot: the largest |effect| are drawn, the table lists every row."""
 LEGEND_BELOW = {
