@@ -351,6 +351,9 @@ def run_compare(
     tasks = data.frame.get_column("task").unique(maintain_order=True).to_list()
     has_steps = data.frame.get_column("step").null_count() < data.frame.height
     warnings: list[str] = list(data.warnings)
+    # Notes about the run as a whole (how many tests, which conditions, which window) lead the
+    # list: a terminal shows the first few warnings only.
+    leading: list[str] = []
     higher_is_better = _directions(data, options.higher_is_better)
     baseline, candidate, all_pairs = options.baseline, options.candidate, options.all_pairs
 
@@ -438,7 +441,7 @@ def run_compare(
         warnings.extend(f"significance: {w}" for w in significance_result.warnings)
         note = _many_tasks_note(significance_result, pair_options.alpha)
         if note:
-            warnings.append(f"significance: {note}")
+            leading.append(f"significance: {note}")
         if options.pooled:
             say("pooled (pseudo-replicated) significance")
             pooled_result = significance_from_table(
@@ -524,7 +527,7 @@ def run_compare(
             warnings.append("across tasks: the data holds a single task; aggregates are per run")
         across_conditions, left_out = _across_conditions(data, options, baseline, candidate)
         if left_out:
-            warnings.append(f"across tasks: {left_out}")
+            leading.append(f"across tasks: {left_out}")
         for metric in chosen_metrics:
             say(f"across tasks: {metric}")
             item = aggregate_tasks(
@@ -549,8 +552,8 @@ def run_compare(
             warnings.extend(f"across tasks ({metric}): {note}" for note in item.notes)
 
     if tested and has_steps and window_obj.kind == "all":
-        warnings.append(_window_all_note(data))
-    warnings.extend(curve_notes)
+        leading.append(_window_all_note(data))
+    warnings = [*leading, *warnings, *curve_notes]
 
     runs = data.frame.select("condition", "seed").unique().group_by("condition").len().iter_rows()
     runs_per_condition = dict(sorted(runs, key=lambda kv: conditions.index(kv[0])))
