@@ -19,7 +19,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from measurand.compare.across_tasks import across_tasks, score_matrices
+from measurand.compare.aggregates import across_tasks, score_matrices
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 

@@ -121,7 +121,8 @@ def test_baseline_alone_compares_every_condition_with_it(data) -> None:
     assert set(result.multiple.frame["baseline"]) == {SEPA}
     assert sorted(result.multiple.frame["candidate"]) == sorted([GRPO, HICRA])
     titles = [s.title for s in compare_report(result).sections]
-    assert titles[:2] == ["Summary", f"Every condition vs `{SEPA}`"]
+    # issue 14: the curves come before the tests (was: the tests right after the summary)
+    assert titles[:3] == ["Summary", "Learning curves", f"Every condition vs `{SEPA}`"]
     everything = run_compare(data, all_pairs=True, metrics=["correct_rate"], **FAST)
     titles = [s.title for s in compare_report(everything).sections]
     assert "All pairs" in titles
@@ -235,7 +236,8 @@ def test_report_sections_and_thinned_curves(tmp_path: Path) -> None:
     result = run_compare(data, baseline=HICRA, candidate=SEPA, metrics=["correct_rate"], **FAST)
     report = compare_report(result)
     titles = [s.title for s in report.sections]
-    assert titles[0] == "Summary" and titles[1].startswith("Significance")
+    # issue 14: the curves come before the tests (was: significance right after the summary)
+    assert titles[:2] == ["Summary", "Learning curves"] and titles[2].startswith("Significance")
     assert "Learning curves" in titles
     curves = next(s for s in report.sections if s.title == "Learning curves")
     (figure,) = curves.figures

@@ -26,7 +26,7 @@ from measurand.compare.multiple import (
     compare_all,
     parse_ordering,
 )
-from measurand.compare.significance import significance
+from measurand.compare.two_conditions import significance
 from measurand.errors import InputError
 
 CONDITIONS = ["grpo+none", "maxrl+none", "maxrl+gtpo", "maxrl+gtpo_hicra", "maxrl+gtpo_sepa"]

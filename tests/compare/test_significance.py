@@ -34,10 +34,10 @@ from scipy import stats as sps
 from statsmodels.stats.power import TTestIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from measurand.compare.significance import (
+from measurand.compare._statistics import hierarchical_means as _hierarchical_means
+from measurand.compare.two_conditions import (
     UNIT_POOLED,
     VERDICTS,
-    _hierarchical_means,
     significance,
 )
 from measurand.compare.window import window_means

@@ -290,9 +290,7 @@ def test_dopamine_last_10_iterations():
     data = read_dopamine(agents, [game])
     result = window_means(data, "last:10")
     raw = (
-        pl.scan_csv(
-            dopamine_path(), schema_overrides={"iteration": pl.Float64, "run": pl.Int64}
-        )
+        pl.scan_csv(dopamine_path(), schema_overrides={"iteration": pl.Float64, "run": pl.Int64})
         .filter(pl.col("agent").is_in(agents) & (pl.col("game") == game))
         .collect()
     )

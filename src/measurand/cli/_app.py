@@ -25,6 +25,7 @@ import typer
 import typer.core
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from measurand.errors import InputError, NoSolutionError
@@ -132,6 +133,7 @@ def _main(
         _STATE["debug"] = True
 
 
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -196,7 +198,9 @@ def reports_input_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (InputError, NoSolutionError) as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+            )
             raise typer.Exit(EXIT_USAGE) from None
         except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
@@ -314,7 +318,7 @@ def print_more(total: int, shown: int, what: str) -> None:
 
 def print_warnings(warnings: Sequence[str], limit: int = 10) -> None:
     for warning in warnings[:limit]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     print_more(len(warnings), limit, "warnings")
 
 

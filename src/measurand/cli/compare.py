@@ -117,15 +117,27 @@ def load_input(
         from measurand.io.campaign import read_campaign
 
         return read_campaign(path)
-    return read_long_table(
-        path,
-        condition_col=condition_col,
-        seed_col=seed_col,
-        value_col=value_cols,
-        task_col=task_col,
-        step_col=step_col,
-        metric_col=metric_col,
-    )
+    try:
+        return read_long_table(
+            path,
+            condition_col=condition_col,
+            seed_col=seed_col,
+            value_col=value_cols,
+            task_col=task_col,
+            step_col=step_col,
+            metric_col=metric_col,
+        )
+    except InputError as error:
+        # The reader speaks its Python API (task=, step=); a CLI user needs the CLI flags.
+        message = error.message.replace("pass it as task= or step=", _COLUMN_FLAGS)
+        if message == error.message:
+            raise
+        raise InputError(
+            message, source=error.source, line=error.line, column=error.column
+        ) from None
+
+
+_COLUMN_FLAGS = "name it with --task-col or --step-col"
 
 
 def read_reference(path: Path) -> dict[str, tuple[float, float]]:
@@ -268,7 +280,10 @@ def compare_command(
         help="Smallest difference worth detecting: a number, or METRIC=NUMBER (repeatable).",
     ),
     lower_is_better: list[str] = typer.Option(
-        None, "--lower-is-better", help="Metric where lower is better (repeatable)."
+        None,
+        "--lower-is-better",
+        help="Metric where lower is better (repeatable; shell patterns like '*loss' allowed; "
+        "one that matches no metric is an error).",
     ),
     permutations: int = typer.Option(
         20_000, "--permutations", min=1, help="Monte Carlo permutations (exact when fewer exist)."
@@ -295,7 +310,7 @@ def compare_command(
     fmt: str = FormatOption,
     pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
-    from measurand.compare.workflow import run_compare
+    from measurand.compare.workflow import CompareOptions, expand_metric_patterns, run_compare
 
     formats = parse_formats(fmt)
     if fail_on is not None and fail_on not in _FAIL_ON:
@@ -323,11 +338,15 @@ def compare_command(
             step_col=step_col,
             metric_col=metric_col,
         )
-        result = run_compare(
-            data,
+        if lower_is_better:
+            lower = expand_metric_patterns(lower_is_better, data.metrics())
+            directions: dict[str, bool] | bool = {m: False for m in lower}
+        else:
+            directions = True
+        options = CompareOptions(
             baseline=baseline,
             candidate=candidate,
-            metrics=metric or None,
+            metrics=tuple(metric) if metric else None,
             conditions=None if conditions is None else split_list("--conditions", conditions),
             window=window,
             all_pairs=all_pairs,
@@ -339,19 +358,19 @@ def compare_command(
             reference=reference_scores,
             band=band,
             smoothing=smoothing,
-            alpha=alpha,
+            confidence_level=1.0 - alpha,
             power=power,
             min_effect=_parse_min_effect(min_effect or []),
-            n_permutations=permutations,
+            permutation_resamples=permutations,
             n_resamples=resamples,
             across_resamples=across_resamples,
             ci_method=ci_method,
             hierarchical=hierarchical,
             pooled=pooled,
-            higher_is_better={m: False for m in lower_is_better} if lower_is_better else True,
+            higher_is_better=directions,
             seed=seed,
-            progress=progress,
         )
+        result = run_compare(data, options, progress=progress)
         written = None
         if out is not None:
             from measurand.report import write_report
@@ -541,8 +560,11 @@ def _print_across(item: Any) -> None:
     import polars as pl
 
     metrics = item.aggregates.get_column("metric").unique(maintain_order=True).to_list()
+    scores = f"{item.normalization or 'raw'} scores"
+    if not item.higher_is_better:
+        scores += "; lower is better: oriented so that higher is better"
     table = summary_table(
-        f"across {len(item.tasks)} tasks: {item.metric} ({item.normalization or 'raw'} scores)",
+        f"across {len(item.tasks)} tasks: {item.metric} ({scores})",
         ["condition", *metrics],
         text=("condition",),
         wrap=metrics,
@@ -557,9 +579,10 @@ def _print_across(item: Any) -> None:
             )
         table.add_row(cond, *cells)
     console.print(table)
+    relation = ">" if item.higher_is_better else "better than"
     for row in item.improvement.head(_MAX_ROWS).iter_rows(named=True):
         console.print(
-            f"P({row['x']} > {row['y']}) = {num(row['probability'], 3)} "
+            f"P({row['x']} {relation} {row['y']}) = {num(row['probability'], 3)} "
             f"{interval((row['ci_low'], row['ci_high']), 3)}",
             highlight=False,
         )

@@ -15,7 +15,7 @@ analyses one by one:
 
 from __future__ import annotations
 
-from measurand.compare.across_tasks import AcrossTasksResult, across_tasks
+from measurand.compare.aggregates import AcrossTasksResult, across_tasks
 from measurand.compare.curves import CurvesResult, learning_curves
 from measurand.compare.litmus import (
     CheckResult,
@@ -34,13 +34,15 @@ from measurand.compare.multiple import (
     compare_all,
     parse_ordering,
 )
-from measurand.compare.significance import MetricComparison, SignificanceResult, significance
+from measurand.compare.options import CompareOptions
+from measurand.compare.two_conditions import MetricComparison, SignificanceResult, significance
 from measurand.compare.window import Window, parse_window, window_means
 from measurand.compare.workflow import CompareResult, run_compare
 
 __all__ = [
     "AcrossTasksResult",
     "CheckResult",
+    "CompareOptions",
     "CompareResult",
     "CurvesResult",
     "EvidenceResult",

@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 
 from measurand._result import Result, to_builtin
-from measurand.compare.window import long_frame, select_rows
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._window import long_frame, select_rows
 
 __all__ = ["CurvesResult", "learning_curves", "parse_smoothing"]
 

@@ -1,7 +1,7 @@
 """Many conditions: all pairs (or all against a baseline) with multiplicity adjustment, and the
 check of an expected ordering such as ``"A >= B >= C >= D >= E"``.
 
-Every pair is analysed exactly as :func:`measurand.compare.significance.significance` does (seed
+Every pair is analysed exactly as :func:`measurand.compare.significance` does (seed
 means as the unit, bootstrap interval, permutation p-value); with an integer ``seed`` a pair's
 numbers are identical to those of a ``significance`` call on that pair alone. The p-values of a
 family are then adjusted (Holm's step-down for the family-wise error rate, Benjamini-Hochberg for
@@ -20,24 +20,32 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from measurand._compat import renamed_kwargs
 from measurand._result import ConfidenceInterval, Result, to_builtin
-from measurand.compare.significance import (
-    UNIT_POOLED,
-    UNIT_SEED,
+from measurand.compare._options import (
+    PairOptions,
+    accepts_alpha,
+    alpha_from_confidence,
+    make_pair_options,
+)
+from measurand.compare._pairwise import (
     MetricComparison,
     SignificanceResult,
-    _base_sequence,
-    _check_conditions,
-    _compare_pair,
-    _make_options,
-    _pair_result,
-    _prepare,
-    _verdict,
+    compare_pair,
+    pair_result,
 )
-from measurand.compare.window import Window, long_frame
+from measurand.compare._prepare import check_conditions, prepare
+from measurand.compare._statistics import (
+    UNIT_POOLED,
+    UNIT_SEED,
+    decide_verdict,
+    root_or_generator,
+    smallest_pvalue,
+)
 from measurand.errors import InputError
 from measurand.stats import adjust_pvalues
 from measurand.stats._rng import SeedLike
+from measurand.stats._window import RunTable, Window, run_table
 
 __all__ = [
     "ORDERING_STATUSES",
@@ -159,6 +167,8 @@ def _pairs(conditions: list[str], baseline: str | None) -> list[tuple[str, str]]
     return [(baseline, other) for other in conditions if other != baseline]
 
 
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def compare_all(
     data: Any,
     *,
@@ -168,10 +178,10 @@ def compare_all(
     window: Window | str | Sequence[int | None] | None = None,
     adjust: Sequence[str] | str = ("holm", "bh"),
     family: str = "metric",
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     power: float = 0.8,
     min_effect: Mapping[str, float] | float | None = None,
-    n_permutations: int = 20_000,
+    permutation_resamples: int = 20_000,
     n_resamples: int = 10_000,
     ci_method: str = "percentile",
     hierarchical: bool = False,
@@ -197,45 +207,64 @@ def compare_all(
         tasks the adjustment does not span tasks; ``"all"``: every test of the call (every
         metric, task and pair) forms one family.
 
-    Everything else is as in :func:`measurand.compare.significance.significance`; each pair's
+    Everything else is as in :func:`measurand.compare.significance`; each pair's
     verdict is decided by the rule there, with the adjusted p-value in place of the raw one.
     """
-    methods = _adjust_methods(adjust)
-    if family not in ("metric", "all"):
-        raise InputError(f"family must be 'metric' or 'all', got {family!r}", source="family")
-    options = _make_options(
-        alpha=alpha,
+    options = make_pair_options(
+        alpha=alpha_from_confidence(confidence_level),
         power=power,
         min_effect=min_effect,
-        n_permutations=n_permutations,
+        n_permutations=permutation_resamples,
         n_resamples=n_resamples,
         ci_method=ci_method,
         hierarchical=hierarchical,
         pooled=pooled,
         higher_is_better=higher_is_better,
     )
-    frame = long_frame(data)
-    available = _check_conditions(frame, [*(conditions or []), *([baseline] if baseline else [])])
+    table = run_table(data, window, keep_values=options.hierarchical or options.pooled)
+    return compare_all_from_table(
+        table,
+        getattr(data, "counts", None),
+        metrics=metrics,
+        baseline=baseline,
+        conditions=conditions,
+        adjust=adjust,
+        family=family,
+        options=options,
+        root=root_or_generator(seed),
+    )
+
+
+def compare_all_from_table(
+    table: RunTable,
+    counts: Any,
+    *,
+    metrics: Sequence[str] | str | None,
+    baseline: str | None,
+    conditions: Sequence[str] | None,
+    adjust: Sequence[str] | str,
+    family: str,
+    options: PairOptions,
+    root: np.random.SeedSequence | np.random.Generator,
+) -> MultipleComparisonResult:
+    """:func:`compare_all` on a run-level table already reduced over its window."""
+    methods = _adjust_methods(adjust)
+    if family not in ("metric", "all"):
+        raise InputError(f"family must be 'metric' or 'all', got {family!r}", source="family")
+    available = check_conditions(table, [*(conditions or []), *([baseline] if baseline else [])])
     chosen = list(dict.fromkeys(conditions)) if conditions is not None else available
     if baseline is not None and baseline not in chosen:
         chosen = [baseline, *chosen]
     if len(chosen) < 2:
         raise InputError(f"need at least 2 conditions to compare, got {chosen}")
-    prepared, names = _prepare(
-        frame,
-        getattr(data, "counts", None),
-        chosen,
-        metrics,
-        window,
-        options.hierarchical or options.pooled,
-    )
-    base = _base_sequence(seed)
+    prepared, names = prepare(table, counts, chosen, metrics)
+    base = root
 
     pairs: list[SignificanceResult] = []
     rows: list[dict[str, Any]] = []
     messages: list[str] = list(prepared.messages)
     for first, second in _pairs(chosen, baseline):
-        pair = _pair_result(prepared, first, second, names, options, base)
+        pair = pair_result(prepared, first, second, names, options, base)
         pairs.append(pair)
         messages.extend(f"{second} vs {first}: {note}" for note in pair.warnings)
         for item in pair.comparisons:
@@ -253,6 +282,9 @@ def compare_all(
                     "n_candidate": item.n_candidate,
                     "cohens_d": item.cohens_d,
                     "higher_is_better": item.higher_is_better,
+                    "smallest_p": smallest_pvalue(item.permutation_exact, item.n_permutations)
+                    if item.n_permutations
+                    else math.nan,
                 }
             )
 
@@ -265,8 +297,12 @@ def compare_all(
         members = np.array([f == key for f in families])
         for method in methods:
             adjusted[method][members] = _adjusted(pvalues[members], method)
+    # The family-level verdict on what is attainable goes first: it explains every row.
+    messages[len(prepared.messages) : len(prepared.messages)] = _impossible_families(
+        rows, families, methods[0], options.alpha
+    )
     for k, row in enumerate(rows):
-        row["verdict"] = _verdict(
+        row["verdict"] = decide_verdict(
             float(adjusted[methods[0]][k]),
             ConfidenceInterval(row["ci_low"], row["ci_high"]),
             row["delta"],
@@ -309,6 +345,45 @@ def compare_all(
     )
 
 
+def _impossible_families(
+    rows: Sequence[dict[str, Any]], families: Sequence[Any], method: str, alpha: float
+) -> list[str]:
+    """A warning per family in which no pair can be significant after adjustment.
+
+    The smallest p a permutation test can give is ``2 / N`` (:func:`smallest_pvalue`); Holm
+    and Bonferroni multiply the smallest p of a family of ``m`` tests by ``m``, so when
+    ``m * min p >= alpha`` no data can give a significant adjusted verdict (Benjamini-Hochberg
+    can reach ``min p`` itself, when every test attains it).
+    """
+    grouped: dict[str, list[str]] = {}
+    for key in dict.fromkeys(families):
+        members = [row for row, f in zip(rows, families, strict=True) if f == key]
+        floors = [row["smallest_p"] for row in members if math.isfinite(row["smallest_p"])]
+        if not floors:
+            continue
+        floor = min(floors)
+        m = len(floors)
+        attainable = min(1.0, floor * m) if method in ("holm", "bonferroni") else floor
+        if attainable < alpha:
+            continue
+        sizes = sorted({(row["n_baseline"], row["n_candidate"]) for row in members})
+        shown = ", ".join(f"{a} vs {b}" for a, b in sizes[:3])
+        text = (
+            f"no pair can be significant: with {shown} seeds the smallest attainable "
+            f"permutation p-value is {floor:.3g}, and {method}-adjusted over {m} pair(s) the "
+            f"smallest attainable adjusted p is {attainable:.3g} >= alpha {alpha:g}; every "
+            "verdict is insufficient_evidence whatever the data. Add seeds, or compare fewer "
+            "pairs (--baseline for all-vs-one, or a named pair)"
+        )
+        where = "all tests" if key == 0 else (key[0] if not key[1] else f"{key[0]} / {key[1]}")
+        grouped.setdefault(text, []).append(where)
+    out = []
+    for text, wheres in grouped.items():
+        listed = ", ".join(wheres[:5]) + (f" and {len(wheres) - 5} more" if len(wheres) > 5 else "")
+        out.append(f"{listed}: {text}")
+    return out
+
+
 def parse_ordering(text: str) -> list[str]:
     """Read an expected ordering such as ``"A >= B >= C"`` (or ``"C <= B <= A"``).
 
@@ -349,6 +424,8 @@ def _overall(statuses: Sequence[str]) -> str:
     return "unresolved"
 
 
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def check_ordering(
     data: Any,
     ordering: Sequence[str] | str,
@@ -356,9 +433,9 @@ def check_ordering(
     metric: str,
     task: str | None = None,
     window: Window | str | Sequence[int | None] | None = None,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     adjust: str = "holm",
-    n_permutations: int = 20_000,
+    permutation_resamples: int = 20_000,
     n_resamples: int = 10_000,
     ci_method: str = "percentile",
     hierarchical: bool = False,
@@ -370,13 +447,49 @@ def check_ordering(
     text for :func:`parse_ordering`, e.g. ``"A >= B >= C"``). For each adjacent pair
     ``(higher, lower)`` the difference ``mean(higher) - mean(lower)`` of seed means gets a
     bootstrap CI and a two-sided permutation p-value (as in
-    :func:`~measurand.compare.significance.significance`); the ``k - 1`` p-values are adjusted
+    :func:`~measurand.compare.significance`); the ``k - 1`` p-values are adjusted
     with ``adjust`` (``"holm"`` default). A pair is ``supported`` when the adjusted ``p < alpha``
     and the CI lies above 0, ``contradicted`` when adjusted ``p < alpha`` and the CI lies below
     0, else ``unresolved`` (``>`` and ``>=`` are tested alike: equality cannot be shown). The
     overall status is ``contradicted`` if a pair is, ``supported`` if every pair is, else
     ``unresolved``. Data with several tasks need ``task``.
     """
+    options = make_pair_options(
+        alpha=alpha_from_confidence(confidence_level),
+        power=0.8,
+        min_effect=None,
+        n_permutations=permutation_resamples,
+        n_resamples=n_resamples,
+        ci_method=ci_method,
+        hierarchical=hierarchical,
+        pooled=False,
+        higher_is_better=True,
+    )
+    table = run_table(data, window, keep_values=options.hierarchical)
+    return check_ordering_from_table(
+        table,
+        getattr(data, "counts", None),
+        ordering,
+        metric=metric,
+        task=task,
+        adjust=adjust,
+        options=options,
+        root=root_or_generator(seed),
+    )
+
+
+def check_ordering_from_table(
+    table: RunTable,
+    counts: Any,
+    ordering: Sequence[str] | str,
+    *,
+    metric: str,
+    task: str | None,
+    adjust: str,
+    options: PairOptions,
+    root: np.random.SeedSequence | np.random.Generator,
+) -> OrderingResult:
+    """:func:`check_ordering` on a run-level table already reduced over its window."""
     names = parse_ordering(ordering) if isinstance(ordering, str) else list(ordering)
     if len(names) < 2 or len(set(names)) != len(names):
         raise InputError(
@@ -385,24 +498,14 @@ def check_ordering(
     (method,) = _adjust_methods(adjust)
     if not isinstance(metric, str):
         raise InputError(f"metric must be one metric name, got {metric!r}", source="metric")
-    options = _make_options(
-        alpha=alpha,
-        power=0.8,
-        min_effect=None,
-        n_permutations=n_permutations,
-        n_resamples=n_resamples,
-        ci_method=ci_method,
-        hierarchical=hierarchical,
-        pooled=False,
-        higher_is_better=True,
-    )
-    frame = long_frame(data)
-    _check_conditions(frame, names)
-    tasks = (
-        frame.filter(pl.col("condition").is_in(names) & (pl.col("metric") == metric))
+    check_conditions(table, names)
+    rank = {t: i for i, t in enumerate(table.tasks)}
+    tasks = sorted(
+        table.runs.filter(pl.col("condition").is_in(names) & (pl.col("metric") == metric))
         .get_column("task")
-        .unique(maintain_order=True)
-        .to_list()
+        .unique()
+        .to_list(),
+        key=rank.__getitem__,
     )
     if task is None and len(tasks) > 1:
         raise InputError(
@@ -411,18 +514,14 @@ def check_ordering(
         )
     if task is not None and task not in tasks:
         raise InputError(f"unknown task {task!r}; available: {tasks}", source="task")
-    if task is not None:
-        frame = frame.filter(pl.col("task") == task)
-    prepared, _ = _prepare(
-        frame, getattr(data, "counts", None), names, [metric], window, options.hierarchical
-    )
+    prepared, _ = prepare(table, counts, names, [metric], task)
     task = task if task is not None else (tasks[0] if tasks else "")
-    base = _base_sequence(seed)
+    base = root
 
     comparisons: list[MetricComparison] = []
     messages: list[str] = []
     for higher, lower in itertools.pairwise(names):
-        results, notes = _compare_pair(prepared, lower, higher, [metric], options, base)
+        results, notes = compare_pair(prepared, lower, higher, [metric], options, base)
         item = next(r for r in results if r.task == task)
         comparisons.append(item)
         messages.extend(f"{higher} vs {lower}: {note}" for note in notes)
@@ -432,7 +531,7 @@ def check_ordering(
     for (higher, lower), item, p_adj in zip(
         itertools.pairwise(names), comparisons, adjusted, strict=True
     ):
-        verdict = _verdict(float(p_adj), item.ci, item.delta, options.alpha, True)
+        verdict = decide_verdict(float(p_adj), item.ci, item.delta, options.alpha, True)
         status = {
             "significant_improvement": "supported",
             "significant_degradation": "contradicted",

@@ -22,24 +22,40 @@ Which analyses run
 from __future__ import annotations
 
 import dataclasses
-import os
+import fnmatch
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
+from measurand._compat import renamed_kwargs
 from measurand._result import Result, to_builtin
-from measurand.compare.across_tasks import AGGREGATE_METRICS, AcrossTasksResult
-from measurand.compare.across_tasks import across_tasks as aggregate_tasks
+from measurand.compare._options import accepts_alpha
+from measurand.compare._statistics import root_or_generator
+from measurand.compare.aggregates import AcrossTasksResult
+from measurand.compare.aggregates import across_tasks as aggregate_tasks
 from measurand.compare.curves import learning_curves
 from measurand.compare.litmus import LitmusResult, LitmusRules, evaluate_litmus, load_rules
-from measurand.compare.multiple import check_ordering, compare_all, parse_ordering
-from measurand.compare.significance import significance
-from measurand.compare.window import parse_window
+from measurand.compare.multiple import (
+    check_ordering_from_table,
+    compare_all_from_table,
+    parse_ordering,
+)
+from measurand.compare.options import CompareOptions
+from measurand.compare.two_conditions import significance_from_table
 from measurand.errors import InputError
-from measurand.io._frames import RunData
+from measurand.io._frames import RunData, ragged_note
+from measurand.stats import adjust_pvalues
+from measurand.stats._window import RunTable, run_table
 
-__all__ = ["PRIMARY_METRICS", "SCHEMA_VERSION", "CompareResult", "run_compare"]
+__all__ = [
+    "PRIMARY_METRICS",
+    "SCHEMA_VERSION",
+    "CompareOptions",
+    "CompareResult",
+    "run_compare",
+]
 
 SCHEMA_VERSION = 2
 """Version of the ``results.json`` layout; bumped when a key changes meaning or disappears.
@@ -175,54 +191,141 @@ def _restrict(data: RunData, conditions: Sequence[str]) -> RunData:
         .sort(pl.col("condition").replace_strict(order, return_dtype=pl.Int64), "_row")
         .drop("_row")
     )
+    # The reader's ragged-runs note covers every condition of the file: say it again for the
+    # selected ones only, so that no warning names a condition left out.
+    kept = [w for w in data.warnings if _RAGGED not in w]
+    note = ragged_note(frame)
+    if note is not None:
+        kept.append(f"{data.source}: {note}")
     return dataclasses.replace(
-        data, frame=frame, counts=keep(data.counts), generations=keep(data.generations)
+        data,
+        frame=frame,
+        counts=keep(data.counts),
+        generations=keep(data.generations),
+        warnings=tuple(kept),
     )
+
+
+_RAGGED = "ragged runs: in "
 
 
 def _seed_value(seed: Any) -> int | None:
     return int(seed) if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
+def _directions(data: RunData, higher_is_better: Any) -> Any:
+    """``higher_is_better`` with every name checked against the data: a metric named as
+    lower-is-better that the data lack is an error, not a silent no-op."""
+    if not isinstance(higher_is_better, dict | Mapping):
+        return higher_is_better
+    available = data.metrics()
+    unknown = [m for m in higher_is_better if m not in available]
+    if unknown:
+        raise InputError(
+            f"higher_is_better names metric(s) {unknown} that the data lack; available: "
+            f"{', '.join(available)}",
+            source=data.source,
+        )
+    return higher_is_better
+
+
+def expand_metric_patterns(patterns: Sequence[str], available: Sequence[str]) -> list[str]:
+    """The metrics matched by shell-style ``patterns`` (``loss``, ``*_loss``); InputError for
+    a pattern that matches none (a typo must not silently flip nothing)."""
+    matched: list[str] = []
+    for pattern in patterns:
+        hits = [m for m in available if fnmatch.fnmatchcase(m, pattern)]
+        if not hits:
+            raise InputError(
+                f"--lower-is-better {pattern!r} matches no metric; available: "
+                f"{', '.join(available)}"
+            )
+        matched.extend(hits)
+    return list(dict.fromkeys(matched))
+
+
+def _across_conditions(
+    data: RunData, options: CompareOptions, baseline: str | None, candidate: str | None
+) -> tuple[list[str] | None, str | None]:
+    """Conditions of the across-task aggregates, and a note when some are left out.
+
+    With a named pair (and no ``conditions``), the pair decides: the conditions that have
+    every task the pair shares join it, the others are left out (a condition run on a handful
+    of tasks must not empty the comparison of the pair). Otherwise every condition.
+    """
+    if options.conditions is not None or baseline is None or candidate is None:
+        return None, None
+    frame = data.frame.select("condition", "task").unique()
+    tasks = {c: set(t) for c, t in frame.group_by("condition").agg(pl.col("task")).iter_rows()}
+    shared = tasks[baseline] & tasks[candidate]
+    chosen = [c for c in data.conditions() if shared <= tasks.get(c, set())]
+    left_out = [c for c in data.conditions() if c not in chosen]
+    if not left_out:
+        return None, None
+    shown = ", ".join(left_out[:8]) + (" ..." if len(left_out) > 8 else "")
+    return chosen, (
+        f"aggregates cover the {len(chosen)} condition(s) that have all {len(shared)} task(s) "
+        f"shared by {baseline} and {candidate}; left out (fewer tasks): {shown}. Use "
+        "--conditions to choose others"
+    )
+
+
+def _many_tasks_note(sig: Any, alpha: float) -> str | None:
+    """How many per-task tests ran, and how many verdicts survive a Holm adjustment over them."""
+    by_metric: dict[str, list[Any]] = {}
+    for c in sig.comparisons:
+        by_metric.setdefault(c.metric, []).append(c)
+    notes = []
+    for metric, items in by_metric.items():
+        tested = [c for c in items if math.isfinite(c.pvalue)]
+        if len(tested) < 2:
+            continue
+        significant = sum(c.verdict != "insufficient_evidence" for c in tested)
+        holm = adjust_pvalues([c.pvalue for c in tested], method="holm")
+        kept = sum(
+            p < alpha and c.verdict != "insufficient_evidence"
+            for p, c in zip(holm, tested, strict=True)
+        )
+        notes.append(
+            f"{metric}: {len(tested)} tasks were tested, one test per task; each p-value and "
+            f"verdict is per task, not adjusted for the {len(tested)} tests (about "
+            f"{alpha * len(tested):.3g} false positives expected at alpha {alpha:g} if nothing "
+            f"differed). {significant} verdict(s) are significant unadjusted, {kept} after a "
+            "Holm adjustment over the tasks"
+        )
+    return "; ".join(notes) or None
+
+
+def _window_all_note(data: RunData) -> str:
+    steps = data.frame.group_by(["condition", "seed", "task"]).agg(pl.col("step").n_unique())
+    typical = int(steps.get_column("step").median() or 0)
+    suggestion = max(1, typical // 10)
+    return (
+        "window 'all' averages every logged step of each run, including the start of training; "
+        "when the learning curves still move (or to compare final performance), choose a late "
+        f"window such as --window last:{suggestion} (the last tenth of a typical run's "
+        f"{typical} steps)"
+    )
+
+
+@renamed_kwargs(n_permutations="permutation_resamples")
+@accepts_alpha
 def run_compare(
     data: RunData,
+    options: CompareOptions | None = None,
     *,
-    baseline: str | None = None,
-    candidate: str | None = None,
-    metrics: Sequence[str] | str | None = None,
-    conditions: Sequence[str] | None = None,
-    window: Any = None,
-    all_pairs: bool = False,
-    ordering: str | Sequence[str] | None = None,
-    ordering_metric: str | None = None,
-    rules: LitmusRules | str | os.PathLike[str] | None = None,
-    across_tasks: bool | None = None,
-    normalization: str | None = "minmax",
-    reference: Mapping[str, tuple[float, float]] | None = None,
-    aggregates: Sequence[str] = AGGREGATE_METRICS,
-    curves: bool = True,
-    band: str = "sd",
-    smoothing: str | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    min_effect: Mapping[str, float] | float | None = None,
-    n_permutations: int = 20_000,
-    n_resamples: int = 10_000,
-    across_resamples: int = 50_000,
-    ci_method: str = "percentile",
-    hierarchical: bool = False,
-    pooled: bool = False,
-    higher_is_better: Mapping[str, bool] | bool = True,
-    adjust: Sequence[str] = ("holm", "bh"),
-    seed: Any = 0,
     progress: Progress | None = None,
+    **fields: Any,
 ) -> CompareResult:
     """Run the comparisons that apply (see the module docstring) and collect their results.
 
-    Parameters mirror the analysis functions: :func:`measurand.compare.learning_curves`
-    (``band``, ``smoothing``), :func:`measurand.compare.significance` (``alpha``, ``power``,
-    ``min_effect``, ``n_permutations``, ``n_resamples``, ``ci_method``, ``hierarchical``,
-    ``pooled``, ``higher_is_better``), :func:`measurand.compare.compare_all` (``adjust``),
+    ``options`` (a :class:`CompareOptions`, which the CLI builds once) says what to compute;
+    keyword ``fields`` build one (or change the given one), so ``run_compare(data,
+    baseline="A", candidate="B", window="last:100")`` also works. The fields mirror the
+    analysis functions: :func:`measurand.compare.learning_curves` (``band``, ``smoothing``),
+    :func:`measurand.compare.significance` (``confidence_level``, ``power``, ``min_effect``,
+    ``permutation_resamples``, ``n_resamples``, ``ci_method``, ``hierarchical``, ``pooled``,
+    ``higher_is_better``), :func:`measurand.compare.compare_all` (``adjust``),
     :func:`measurand.compare.check_ordering`, :func:`measurand.compare.evaluate_litmus`
     (``rules``: a :class:`LitmusRules` or a TOML path) and
     :func:`measurand.compare.across_tasks` (``normalization``, ``reference``, ``aggregates``,
@@ -230,16 +333,29 @@ def run_compare(
     names its own window. ``conditions`` restricts every analysis to those conditions (in that
     order). ``progress`` is called with a short label before each analysis.
 
+    The input is reduced once over the window into a run-level table (condition, seed, task,
+    metric → window mean, with counts; :func:`measurand.stats._window.run_table`) that every
+    analysis reads.
+
     Raises :class:`InputError` for unknown conditions or metrics and inconsistent options.
     """
+    if options is None:
+        options = CompareOptions(**fields)
+    elif fields:
+        options = options.replace(**fields)
     say = progress or (lambda _label: None)
-    window_obj = parse_window(window)
-    if conditions is not None:
-        data = _restrict(data, conditions)
+    window_obj = options.window
+    if options.conditions is not None:
+        data = _restrict(data, options.conditions)
     conditions = data.conditions()
     tasks = data.frame.get_column("task").unique(maintain_order=True).to_list()
     has_steps = data.frame.get_column("step").null_count() < data.frame.height
     warnings: list[str] = list(data.warnings)
+    # Notes about the run as a whole (how many tests, which conditions, which window) lead the
+    # list: a terminal shows the first few warnings only.
+    leading: list[str] = []
+    higher_is_better = _directions(data, options.higher_is_better)
+    baseline, candidate, all_pairs = options.baseline, options.candidate, options.all_pairs
 
     if candidate is not None and baseline is None:
         raise InputError("--candidate needs --baseline (the condition it is compared with)")
@@ -250,7 +366,8 @@ def run_compare(
         raise InputError(f"baseline and candidate are both {baseline!r}")
 
     rule_set: LitmusRules | None = None
-    if rules is not None:
+    if options.rules is not None:
+        rules = options.rules
         rule_set = rules if isinstance(rules, LitmusRules) else load_rules(rules)
         for role, mine, theirs in (
             ("baseline", baseline, rule_set.baseline),
@@ -270,50 +387,72 @@ def run_compare(
         if baseline is None and candidate is None and not all_pairs:
             baseline, candidate = rule_set.baseline, rule_set.candidate
 
-    if isinstance(metrics, str):
-        metrics = [metrics]
+    metrics = options.metrics
     chosen_metrics = (
         _check_metrics(data, metrics) if metrics else _default_metrics(data, conditions)
     )
+    across_tasks = options.across_tasks
     if across_tasks is None:
         across_tasks = len(tasks) > 1
 
     curves_result = None
-    if curves and has_steps:
+    curve_notes: list[str] = []
+    if options.curves and has_steps:
         say("learning curves")
         curves_result = learning_curves(
-            data, metrics=chosen_metrics, band=band, smoothing=smoothing, seed=seed
+            data,
+            metrics=chosen_metrics,
+            band=options.band,
+            smoothing=options.smoothing,
+            seed=options.seed,
         )
-        warnings.extend(f"curves: {note}" for note in curves_result.ragged)
+        # Per-curve notes go last: the analyses' warnings matter more to a reader.
+        curve_notes = [f"curves: {note}" for note in curves_result.ragged]
 
-    test_options: dict[str, Any] = {
-        "window": window_obj,
-        "alpha": alpha,
-        "n_permutations": n_permutations,
-        "n_resamples": n_resamples,
-        "seed": seed,
-    }
+    pair_options = options.pair_options()
+    root = root_or_generator(options.seed)
+    tables: dict[bool, RunTable] = {}
+
+    def table(values: bool = False) -> RunTable:
+        # One reduction of the input over the window; the values per step are kept only when
+        # the hierarchical bootstrap or the pooled analysis needs them.
+        if values not in tables:
+            tables[values] = tables.get(True) or run_table(data, window_obj, keep_values=values)
+        return tables[values]
+
+    needs_values = options.hierarchical or options.pooled
+    counts = data.counts
     significance_result = None
     pooled_result = None
     multiple_result = None
+    tested = False
     if baseline is not None and candidate is not None and not all_pairs:
-        pair_options: dict[str, Any] = {
-            "baseline": baseline,
-            "candidate": candidate,
-            "metrics": chosen_metrics,
-            "power": power,
-            "min_effect": min_effect,
-            "ci_method": ci_method,
-            "hierarchical": hierarchical,
-            "higher_is_better": higher_is_better,
-            **test_options,
-        }
         say(f"significance: {candidate} vs {baseline}")
-        significance_result = significance(data, pooled=False, **pair_options)
+        significance_result = significance_from_table(
+            table(needs_values),
+            counts,
+            baseline=baseline,
+            candidate=candidate,
+            metrics=chosen_metrics,
+            options=dataclasses.replace(pair_options, higher_is_better=higher_is_better),
+            root=root,
+        )
+        tested = True
         warnings.extend(f"significance: {w}" for w in significance_result.warnings)
-        if pooled:
+        note = _many_tasks_note(significance_result, pair_options.alpha)
+        if note:
+            leading.append(f"significance: {note}")
+        if options.pooled:
             say("pooled (pseudo-replicated) significance")
-            pooled_result = significance(data, pooled=True, **pair_options)
+            pooled_result = significance_from_table(
+                table(True),
+                counts,
+                baseline=baseline,
+                candidate=candidate,
+                metrics=chosen_metrics,
+                options=options.pair_options(pooled=True),
+                root=root,
+            )
             warnings.extend(
                 f"significance (pseudo-replicated): {w}" for w in pooled_result.warnings
             )
@@ -322,42 +461,49 @@ def run_compare(
     ):
         pair_baseline = None if all_pairs else baseline
         say("all pairs" if pair_baseline is None else f"every condition vs {pair_baseline}")
-        multiple_result = compare_all(
-            data,
+        multiple_result = compare_all_from_table(
+            table(options.hierarchical),
+            counts,
             metrics=chosen_metrics,
             baseline=pair_baseline,
-            adjust=tuple(adjust),
-            power=power,
-            min_effect=min_effect,
-            ci_method=ci_method,
-            hierarchical=hierarchical,
-            higher_is_better=higher_is_better,
-            **test_options,
+            conditions=None,
+            adjust=options.adjust,
+            family="metric",
+            options=dataclasses.replace(
+                pair_options, pooled=False, higher_is_better=higher_is_better
+            ),
+            root=root,
         )
+        tested = True
         warnings.extend(f"multiple: {w}" for w in multiple_result.warnings)
-        if pooled:
+        if options.pooled:
             warnings.append(
                 "pooled: the pseudo-replicated analysis is only run for a baseline/candidate "
                 "pair; pairwise comparisons are seed-level"
             )
 
     ordering_result = None
-    if ordering is not None:
+    if options.ordering is not None:
+        ordering = options.ordering
         order = parse_ordering(ordering) if isinstance(ordering, str) else list(ordering)
         for name in order:
             _check_condition(data, name, "ordering")
-        metric = ordering_metric or chosen_metrics[0]
+        metric = options.ordering_metric or chosen_metrics[0]
         _check_metrics(data, [metric])
         say(f"ordering on {metric}")
-        ordering_result = check_ordering(
-            data,
+        ordering_result = check_ordering_from_table(
+            table(options.hierarchical),
+            counts,
             order,
             metric=metric,
-            adjust=adjust[0] if adjust else "holm",
-            ci_method=ci_method,
-            hierarchical=hierarchical,
-            **test_options,
+            task=None,
+            adjust=options.adjust[0] if options.adjust else "holm",
+            options=dataclasses.replace(
+                pair_options, pooled=False, higher_is_better=True, min_effect=None
+            ),
+            root=root,
         )
+        tested = True
         warnings.extend(f"ordering: {w}" for w in ordering_result.warnings)
 
     litmus_result = None
@@ -368,8 +514,10 @@ def run_compare(
             rule_set,
             baseline=baseline if baseline != rule_set.baseline else None,
             candidate=candidate if candidate != rule_set.candidate else None,
-            window=None if rule_set.window is not None else window,
-            seed=seed,
+            window=None if rule_set.window is not None else window_obj,
+            seed=options.seed,
+            # the rule file's own window needs its own reduction; else share the run's
+            table=None if rule_set.window is not None else table(False),
         )
         warnings.extend(f"litmus: {note}" for note in litmus_result.notes)
 
@@ -377,22 +525,35 @@ def run_compare(
     if across_tasks:
         if len(tasks) < 2:
             warnings.append("across tasks: the data holds a single task; aggregates are per run")
+        across_conditions, left_out = _across_conditions(data, options, baseline, candidate)
+        if left_out:
+            leading.append(f"across tasks: {left_out}")
         for metric in chosen_metrics:
             say(f"across tasks: {metric}")
             item = aggregate_tasks(
                 data,
                 metric=metric,
                 window=window_obj,
+                conditions=across_conditions,
                 baseline=baseline,
-                normalization=normalization,  # type: ignore[arg-type]
-                reference=reference,
-                metrics=aggregates,
-                n_resamples=across_resamples,
-                confidence_level=1.0 - alpha,
-                seed=seed,
+                normalization=options.normalization,  # type: ignore[arg-type]
+                reference=options.reference,
+                metrics=options.aggregates,
+                higher_is_better=options.direction(metric)
+                if not isinstance(higher_is_better, Mapping)
+                else bool(higher_is_better.get(metric, True)),
+                n_resamples=options.across_resamples,
+                confidence_level=options.confidence_level,
+                seed=options.seed,
+                table=table(False),
             )
             across.append(item)
+            tested = True
             warnings.extend(f"across tasks ({metric}): {note}" for note in item.notes)
+
+    if tested and has_steps and window_obj.kind == "all":
+        leading.append(_window_all_note(data))
+    warnings = [*leading, *warnings, *curve_notes]
 
     runs = data.frame.select("condition", "seed").unique().group_by("condition").len().iter_rows()
     runs_per_condition = dict(sorted(runs, key=lambda kv: conditions.index(kv[0])))
@@ -401,20 +562,21 @@ def run_compare(
         "baseline": baseline,
         "candidate": candidate,
         "all_pairs": all_pairs,
-        "alpha": alpha,
-        "power": power,
-        "min_effect": min_effect,
-        "n_permutations": n_permutations,
-        "n_resamples": n_resamples,
-        "ci_method": ci_method,
-        "hierarchical": hierarchical,
-        "pooled": pooled,
+        "alpha": options.alpha,
+        "confidence_level": options.confidence_level,
+        "power": options.power,
+        "min_effect": options.min_effect,
+        "n_permutations": options.permutation_resamples,
+        "n_resamples": options.n_resamples,
+        "ci_method": options.ci_method,
+        "hierarchical": options.hierarchical,
+        "pooled": options.pooled,
         "higher_is_better": higher_is_better,
-        "adjust": list(adjust),
-        "band": band,
-        "smoothing": smoothing,
-        "normalization": normalization if across_tasks else None,
-        "across_resamples": across_resamples if across_tasks else None,
+        "adjust": list(options.adjust),
+        "band": options.band,
+        "smoothing": options.smoothing,
+        "normalization": options.normalization if across_tasks else None,
+        "across_resamples": options.across_resamples if across_tasks else None,
         "rules": None if rule_set is None else rule_set.source,
     }
     return CompareResult(
@@ -423,7 +585,7 @@ def run_compare(
         tasks=tuple(tasks),
         metrics=tuple(chosen_metrics),
         window=window_obj.label,
-        seed=_seed_value(seed),
+        seed=_seed_value(options.seed),
         runs_per_condition={str(k): int(v) for k, v in runs_per_condition.items()},
         settings=settings,
         curves=curves_result,

@@ -34,6 +34,7 @@ import numpy as np
 
 from measurand._result import Result
 from measurand.errors import InputError
+from measurand.io.matrix import MatrixData, MissingReport
 from measurand.latent.leaderboard import (
     HeldoutValidationResult,
     LeaderboardResult,
@@ -41,7 +42,6 @@ from measurand.latent.leaderboard import (
     leaderboard,
 )
 from measurand.latent.pool import ItemPool, item_pool
-from measurand.io.matrix import MatrixData, MissingReport
 
 __all__ = [
     "K_RULES",

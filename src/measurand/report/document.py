@@ -244,7 +244,8 @@ body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width
 h1 {{ border-bottom: 2px solid #d0d7de; padding-bottom: .3rem; }}
 h2 {{ margin-top: 2.2rem; border-bottom: 1px solid #d0d7de; }}
 table {{ border-collapse: collapse; margin: .8rem 0; font-size: .92rem; display: block;
-        overflow-x: auto; max-width: 100%; }}
+        overflow: auto; max-width: 100%; max-height: 36rem; }}
+thead th {{ position: sticky; top: 0; }}
 th, td {{ border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: right; }}
 td {{ white-space: nowrap; }} td.t {{ white-space: normal; }}
 th {{ background: #f6f8fa; }} td:first-child, th:first-child, .t {{ text-align: left; }}

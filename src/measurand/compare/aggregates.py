@@ -30,11 +30,11 @@ import numpy as np
 import polars as pl
 
 from measurand._result import Result, to_builtin
-from measurand.compare.window import excluded_stop_note, parse_window, window_means
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 from measurand.stats import aggregate as agg
-from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._rng import SeedLike, keyed_generator, root_sequence
+from measurand.stats._window import RunTable, parse_window, run_table
 
 __all__ = ["AGGREGATE_METRICS", "AcrossTasksResult", "across_tasks", "score_matrices"]
 
@@ -53,7 +53,8 @@ class AcrossTasksResult(Result):
     ``aggregates``: condition, metric (mean/median/iqm/optimality_gap), estimate, ci_low, ci_high.
     ``improvement``: x, y, probability (P(X > Y), averaged over tasks), ci_low, ci_high.
     ``per_task``: condition, task, n_runs, mean (raw window mean over runs), normalized (mean of
-    the normalized scores). ``n_runs[condition]``: the most runs any task of it has.
+    the normalized scores, oriented so that higher is better). ``n_runs[condition]``: the most
+    runs any task of it has.
     ``profile_taus`` and, per condition, ``profiles`` (fraction of runs with a normalized score
     above tau) with bootstrap bands ``profile_low``/``profile_high``.
     """
@@ -61,6 +62,7 @@ class AcrossTasksResult(Result):
     metric: str
     window: str
     normalization: str | None
+    higher_is_better: bool
     conditions: tuple[str, ...]
     tasks: tuple[str, ...]
     n_runs: dict[str, int]
@@ -92,12 +94,16 @@ def score_matrices(
     metric: str,
     window: Any = None,
     conditions: Sequence[str] | None = None,
+    table: RunTable | None = None,
 ) -> tuple[dict[str, np.ndarray], list[str], list[str], pl.DataFrame, list[str]]:
     """Per condition a ``(n_runs, n_tasks)`` matrix of window means (raw, not normalized).
 
     ``n_runs`` is the largest number of runs any task of the condition has; a task with fewer
     runs holds NaN in the missing places. Returns ``(scores, conditions, tasks, run_means,
     notes)`` where ``run_means`` is the frame of per-run window means of the kept tasks.
+    ``tasks`` are in order of first appearance; the matrices' rows (runs) and columns (tasks)
+    are sorted by their labels, so that the resampled numbers do not depend on row order.
+    ``table``: the run-level table of ``data`` over ``window`` when the caller has it.
     """
     available = data.conditions()
     if metric not in data.metrics():
@@ -119,10 +125,13 @@ def score_matrices(
         raise InputError("no condition to aggregate", source=data.source)
     # Every metric stays in until the window is applied: last:N counts back from each run's
     # last step over all its metrics, as everywhere else.
-    frame = data.frame.filter(pl.col("condition").is_in(chosen))
-    means = window_means(frame, window, metrics=[metric])
+    if table is None:
+        table = run_table(data, window)
+    means = table.means.filter(
+        pl.col("condition").is_in(chosen) & (pl.col("metric") == metric)
+    ).drop("n_steps")
     notes: list[str] = []
-    stop_note = excluded_stop_note(frame.filter(pl.col("metric") == metric), parse_window(window))
+    stop_note = table.stop_note([metric], chosen)
     if stop_note:
         notes.append(stop_note)
     present = {
@@ -135,7 +144,8 @@ def score_matrices(
             f"condition(s) {missing_conditions} have no {metric!r} value in the window",
             source=data.source,
         )
-    all_tasks = means.get_column("task").unique(maintain_order=True).to_list()
+    seen = set(means.get_column("task").to_list())
+    all_tasks = [t for t in table.tasks if t in seen]
     tasks = [t for t in all_tasks if all(t in present[c] for c in chosen)]
     dropped = [t for t in all_tasks if t not in tasks]
     if dropped:
@@ -158,10 +168,12 @@ def score_matrices(
 
     run_values = {
         (cond, task): np.asarray(values, dtype=float)
-        for cond, task, values in means.group_by(["condition", "task"], maintain_order=True)
+        for cond, task, values in means.sort("condition", "task", "seed")
+        .group_by(["condition", "task"], maintain_order=True)
         .agg(pl.col("value"))
         .iter_rows()
     }
+    columns = sorted(tasks)
     scores: dict[str, np.ndarray] = {}
     for cond in chosen:
         per_task = {t: run_values[(cond, t)] for t in tasks}
@@ -176,10 +188,10 @@ def score_matrices(
                 + "); each task keeps equal weight, split among the runs it has"
             )
         matrix = np.full((n_runs, len(tasks)), np.nan)
-        for j, t in enumerate(tasks):
+        for j, t in enumerate(columns):
             matrix[: counts[t], j] = per_task[t]
         scores[cond] = matrix
-    return scores, chosen, tasks, means, notes
+    return scores, chosen, columns, means, notes
 
 
 def _reference_bounds(
@@ -213,10 +225,12 @@ def across_tasks(
     reference: Mapping[str, tuple[float, float]] | None = None,
     metrics: Sequence[str] = AGGREGATE_METRICS,
     taus: Sequence[float] | np.ndarray | None = None,
+    higher_is_better: bool = True,
     n_resamples: int = 50_000,
     profile_resamples: int = 2_000,
     confidence_level: float = 0.95,
     seed: SeedLike = 0,
+    table: RunTable | None = None,
 ) -> AcrossTasksResult:
     """Aggregate one metric across tasks, per condition, with stratified bootstrap CIs.
 
@@ -238,11 +252,25 @@ def across_tasks(
         optimality gap is ``mean(max(1 - score, 0))``, meaningful for normalized scores).
     taus:
         Thresholds of the performance profile; default 101 points spanning the scores.
+    higher_is_better:
+        Direction of ``metric``. Every aggregate assumes that higher scores are better, so a
+        lower-is-better metric (a loss, an error rate) is oriented before aggregating:
+        ``"minmax"`` maps each task's best run to 1 and its worst to 0, ``(max - x) / (max -
+        min)``; ``"reference"`` gives ``(high - x) / (high - low)`` (the reference ``low`` is
+        the good end); raw scores are negated. IQM, mean, median, optimality gap, P(X > Y) and
+        the performance profiles then all rank the lower raw score as the better one.
     n_resamples, confidence_level, seed:
         Stratified bootstrap (runs resampled within each task), percentile intervals, for the
         aggregates and the probabilities of improvement.
     profile_resamples:
         Resamples of the pointwise performance-profile bands (rliable's default is 2,000).
+    table:
+        The run-level table of ``data`` over ``window`` (:func:`measurand.stats._window.
+        run_table`) when the caller already has it, so the input is reduced once.
+
+    Each resampled quantity draws from its own stream keyed by what it computes (the metric,
+    the condition or pair), and runs and tasks enter in label order: the numbers do not depend
+    on the input's row order nor on which other conditions are included.
 
     Every aggregate is computed on per-run window means; for the exact estimator definitions
     see :mod:`measurand.stats.aggregate`.
@@ -262,14 +290,19 @@ def across_tasks(
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise InputError(f"{name} must be a positive integer, got {value!r}")
 
+    if table is None:
+        table = run_table(data, window)
     raw, chosen, tasks, _run_means, notes = score_matrices(
-        data, metric=metric, window=window, conditions=conditions
+        data, metric=metric, window=window, conditions=conditions, table=table
     )
     if baseline is not None and baseline not in chosen:
         raise InputError(
             f"baseline {baseline!r} is not among the conditions: {', '.join(chosen)}",
             source=data.source,
         )
+    if not isinstance(higher_is_better, bool | np.bool_):
+        raise InputError(f"higher_is_better must be a bool, got {higher_is_better!r}")
+    lower = not higher_is_better
     if normalization == "minmax":
         stacked = np.concatenate(list(raw.values()), axis=0)
         flat = [
@@ -282,36 +315,56 @@ def across_tasks(
                 "scores",
                 source=data.source,
             )
-        scores = agg.normalize_scores(raw, method="minmax")
+        # Min-max of the negated scores is (max - x) / (max - min): best run 1, worst 0.
+        scores = agg.normalize_scores(
+            {c: -v for c, v in raw.items()} if lower else raw, method="minmax"
+        )
     elif normalization == "reference":
         assert reference is not None
         low, high = _reference_bounds(reference, tasks, data.source)
-        scores = agg.normalize_scores(raw, method="reference", low=low, high=high)
+        if lower:  # (high - x) / (high - low): the reference `low` is the good end
+            scores = agg.normalize_scores(
+                {c: -v for c, v in raw.items()}, method="reference", low=-high, high=-low
+            )
+        else:
+            scores = agg.normalize_scores(raw, method="reference", low=low, high=high)
     else:
-        scores = {c: np.asarray(v, dtype=float) for c, v in raw.items()}
+        scores = {c: (-1.0 if lower else 1.0) * np.asarray(v, dtype=float) for c, v in raw.items()}
+        if lower:
+            notes.append(
+                f"{metric} is lower-is-better: raw scores are negated so that every aggregate "
+                "ranks the lower score as the better one (estimates are negated scores)"
+            )
         if "optimality_gap" in metrics:
             notes.append("optimality gap of raw (unnormalized) scores is measured against 1")
 
-    # Independent streams per analysis, so adding a pair does not shift the others' resamples.
-    streams = as_generator(seed).spawn(3)
-    aggregate_result = agg.aggregate_metrics(
-        scores,
-        metrics=tuple(metrics),
-        n_resamples=int(n_resamples),
-        confidence_level=confidence_level,
-        seed=streams[0],
+    # One stream per quantity, keyed by what it computes: adding a condition or a pair does
+    # not shift the others' resamples.
+    root = root_sequence(seed)
+    aggregates = pl.concat(
+        [
+            agg.aggregate_metrics(
+                {cond: scores[cond]},
+                metrics=tuple(metrics),
+                n_resamples=int(n_resamples),
+                confidence_level=confidence_level,
+                seed=keyed_generator(root, "across_tasks", metric, "aggregates", cond),
+            ).to_frame()
+            for cond in chosen
+        ]
     )
-    aggregates = aggregate_result.to_frame()
 
     if baseline is not None:
         pairs = [(c, baseline) for c in chosen if c != baseline]
     else:
         pairs = list(itertools.combinations(chosen, 2))
     improvement_rows = []
-    pair_streams = streams[1].spawn(max(len(pairs), 1))
-    for (x, y), stream in zip(pairs, pair_streams, strict=False):
+    for x, y in pairs:
         poi = agg.probability_of_improvement(
-            scores[x], scores[y], n_resamples=int(n_resamples), seed=stream
+            scores[x],
+            scores[y],
+            n_resamples=int(n_resamples),
+            seed=keyed_generator(root, "across_tasks", metric, "improvement", x, y),
         )
         ci = poi.confidence_interval
         improvement_rows.append(
@@ -344,17 +397,26 @@ def across_tasks(
         tau_grid = np.asarray(taus, dtype=float)
         if tau_grid.ndim != 1 or tau_grid.size == 0 or not np.all(np.isfinite(tau_grid)):
             raise InputError("taus must be a non-empty 1-D sequence of finite numbers")
-    profile = agg.performance_profile(
-        scores, tau_grid, n_resamples=int(profile_resamples), seed=streams[2]
-    )
-    profiles = {c: np.asarray(profile.profiles[c], dtype=float) for c in chosen}
-    bands = profile.bands
-    profile_low = {c: np.asarray(bands[c][0], dtype=float) for c in chosen}
-    profile_high = {c: np.asarray(bands[c][1], dtype=float) for c in chosen}
+    profiles, profile_low, profile_high = {}, {}, {}
+    for cond in chosen:
+        profile = agg.performance_profile(
+            {cond: scores[cond]},
+            tau_grid,
+            n_resamples=int(profile_resamples),
+            seed=keyed_generator(root, "across_tasks", metric, "profile", cond),
+        )
+        profiles[cond] = np.asarray(profile.profiles[cond], dtype=float)
+        profile_low[cond] = np.asarray(profile.bands[cond][0], dtype=float)
+        profile_high[cond] = np.asarray(profile.bands[cond][1], dtype=float)
 
+    # Display in order of first appearance; the matrices' columns are in label order.
+    rank = {t: i for i, t in enumerate(table.tasks)}
+    shown = sorted(tasks, key=rank.__getitem__)
+    column = {t: j for j, t in enumerate(tasks)}
     per_task_rows = []
     for cond in chosen:
-        for j, task in enumerate(tasks):
+        for task in shown:
+            j = column[task]
             per_task_rows.append(
                 {
                     "condition": cond,
@@ -369,8 +431,9 @@ def across_tasks(
         metric=metric,
         window=parse_window(window).label,
         normalization=normalization,
+        higher_is_better=bool(higher_is_better),
         conditions=tuple(chosen),
-        tasks=tuple(tasks),
+        tasks=tuple(shown),
         n_runs={c: int(raw[c].shape[0]) for c in chosen},
         aggregates=aggregates,
         improvement=improvement,
