@@ -4,8 +4,8 @@ Under CI (``CI`` set in the environment) hypothesis runs derandomized, so a land
 depends on which examples a random seed happened to draw; locally it explores new examples
 on every run.
 
-Real data live beside the repository, in ``../shared/data`` (:data:`SHARED_DATA`, the one place
-that knows the path; tests import it or use the ``shared_data`` fixture). Locally, tests that need
+Real data live beside the repository, in ``../shared/data`` (``shared_paths.SHARED_DATA``, the
+one place that knows the path; tests import it or use the ``shared_data`` fixture). Locally, tests that need
 it skip when it is absent; under CI a missing folder fails the whole run before any test runs,
 so that CI never passes by skipping them.
 """
@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from shared_paths import SHARED_DATA
+
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def _under_ci() -> bool:

@@ -96,7 +96,7 @@ def seed_means(data: SimpleNamespace, condition: str, metric: str, lo: int, hi: 
 
 
 def dopamine_path() -> Path:
-    from conftest import SHARED_DATA
+    from shared_paths import SHARED_DATA
 
     return SHARED_DATA / "dopamine_baselines.csv.gz"
 

@@ -28,7 +28,7 @@ from measurand.compare import CompareOptions, across_tasks, run_compare, signifi
 from measurand.compare._pairwise import DISAGREEMENT_NOTE
 from measurand.compare._rules import parse_rules
 from measurand.compare._statistics import fewest_per_arm, smallest_pvalue
-from measurand.compare.demo import load_dopamine_subset
+from measurand.datasets import dopamine_subset as load_dopamine_subset
 from measurand.errors import InputError
 from measurand.io._frames import RunData
 from measurand.report.compare import compare_report

@@ -16,7 +16,6 @@ import pytest
 from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
-from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand.errors import InputError
 from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
@@ -25,6 +24,7 @@ from measurand.latent._nonneg_em import fit_nonneg_em
 from measurand.latent.efa import FactorAnalysis
 from measurand.latent.parallel import parallel_analysis
 from measurand.report.factors import factors_report
+from shared_paths import SHARED_DATA  # the one place that knows ../shared/data
 
 OBSSCALING = SHARED_DATA / "obsscaling" / "base_llm_benchmark_eval.csv"
 BENCHMARKS = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd"]

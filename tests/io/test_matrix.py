@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats as sps
 
-from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand.errors import InputError
 from measurand.io.matrix import match_pattern, parse_row_filter, read_matrix
+from shared_paths import SHARED_DATA  # the one place that knows ../shared/data
 
 OBSSCALING = SHARED_DATA / "obsscaling" / "base_llm_benchmark_eval.csv"
 

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand.errors import InputError
 from measurand.io._frames import CANONICAL_SCHEMA
 from measurand.io.table import ROW_INDEX, RunData, count_rows, read_table, scan_table
+from shared_paths import SHARED_DATA  # the one place that knows ../shared/data
 
 DOPAMINE = SHARED_DATA / "dopamine_baselines.csv.gz"
 

@@ -46,11 +46,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import stats
 
-from conftest import SHARED_DATA  # the one place that knows ../shared/data
 from measurand._result import ConfidenceInterval
 from measurand.errors import InputError
 from measurand.stats import aggregate as agg
 from measurand.stats._rng import as_generator
+from shared_paths import SHARED_DATA  # the one place that knows ../shared/data
 
 METRICS = ("mean", "median", "iqm", "optimality_gap")
 
