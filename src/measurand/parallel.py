@@ -18,6 +18,11 @@ Backends:
   a Dask cluster through ``distributed.Client`` (the ``distributed`` extra; imported only
   here and only then). A ``distributed.Client`` object may be passed instead of an address.
 
+Bit-identical numbers also need identical memory layouts: arrays that reach a Dask worker through
+its serialization may sit in unaligned buffers, which sends numpy's reductions down other SIMD
+paths (the last bits of a sum change). Cell functions copy their input arrays
+(``np.array(x)``) before computing, as :mod:`measurand.simulate.workflow` does.
+
 A cell that raises is reported as a :class:`CellFailure` with its index, its parameters and
 the error; the other cells' results are kept.
 """

@@ -110,10 +110,13 @@ def test_misalignment_decays_for_rho_positive_and_persists_at_zero(correction: s
     assert persist.final_delta > 0.01 and persist.final_delta > 5 * persist.final_delta_se
     assert persist.kl[-1] == pytest.approx(kl_to_uniform(PI))
     for rho in (0.05, 0.2):
-        assert abs(finals[rho].final_delta) < 0.25 * persist.final_delta
-        if correction == "uniform":
-            assert abs(finals[rho].final_delta) < 1e-3
-            assert finals[rho].kl[-1] < 1e-3 * finals[rho].kl[0] + 1e-6
+        cell = finals[rho]
+        if correction == "uniform":  # pi -> U geometrically, so Delta -> 0
+            assert abs(cell.final_delta) < 1e-3
+            assert cell.kl[-1] < 1e-3 * cell.kl[0] + 1e-6
+        else:  # gap-targeted: the builder's inflation is removed (it may overshoot below 0)
+            assert cell.final_delta < persist.final_delta - 5 * persist.final_delta_se
+            assert abs(cell.final_delta) < persist.final_delta
 
 
 def test_pinsker_term_holds_on_whole_grid_for_uniform_correction() -> None:

@@ -190,7 +190,21 @@ def evaluation_distribution(settings: SimulateSettings, z: np.ndarray) -> np.nda
 # ---- cell functions (module level: they travel to worker processes and Dask workers) ----
 
 
+def _fresh(cell: dict[str, Any]) -> dict[str, Any]:
+    """The cell with its arrays copied into fresh (aligned, C-ordered) memory.
+
+    Arrays that arrive through Dask's serialization may sit in unaligned buffers, which sends
+    numpy's reductions down other SIMD paths and changes the last bits of sums; a copy makes
+    every backend compute on identical memory layouts.
+    """
+    return {
+        k: np.array(v, dtype=np.float64, order="C") if k in ("z", "pi") else v
+        for k, v in cell.items()
+    }
+
+
 def _oneshot_cell(cell: dict[str, Any], sequence: np.random.SeedSequence) -> list[OneShotCell]:
+    cell = _fresh(cell)
     rng = np.random.default_rng(sequence)
     z, pi, k, reps, link = cell["z"], cell["pi"], cell["k"], cell["reps"], cell["link"]
     transparent = transparency_cell(z, pi, k, reps=reps, rng=rng, link=link)
@@ -198,6 +212,7 @@ def _oneshot_cell(cell: dict[str, Any], sequence: np.random.SeedSequence) -> lis
 
 
 def _repeated_cell(cell: dict[str, Any], sequence: np.random.SeedSequence) -> RepeatedCell:
+    cell = _fresh(cell)
     kernel = None
     if cell["correction"] == "gap" and cell["rho"] > 0:
         kernel = gaussian_kernel(cell["z"], cell["kernel_width"])
