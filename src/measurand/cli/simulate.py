@@ -137,7 +137,7 @@ def simulate_command(
         None, "--scheduler", help="Dask scheduler address (default $MEASURAND_DASK_SCHEDULER)."
     ),
     jobs: int = typer.Option(
-        None, "--jobs", "-j", min=1, help="Local worker processes [all cores]."
+        None, "--jobs", "-j", min=1, help="Local worker processes (default: all cores)."
     ),
     out: Path = OutOption,
     force: bool = ForceOption,
