@@ -14,6 +14,11 @@ Timed in the same run, with one BLAS thread per cell everywhere:
 * ``reps loop`` (vectorization check, one cell): the cell's 50 repetitions run one at a time
   (reps = 1, 50 calls) against one call with reps = 50.
 
+Next to each wall time the script prints the CPU seconds the run used (this process for serial,
+its reaped child processes for the other two) and the average number of cores it got
+(CPU / wall): on a machine shared with other jobs the wall-time speed-up is capped by that
+share, and the CPU seconds show whether the parallel runs did extra work.
+
 All three grid runs must give identical numbers (the script checks it; exit status 1 if not).
 On a shared machine the speed-ups are bounded by the cores other jobs leave free: say so when
 quoting them. Run: ``python bench/simulate_grid.py`` (``--quick``: 4 x 4 cells, T = 50).
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -58,6 +64,11 @@ def grid(quick: bool) -> tuple[list[dict], int, int]:
         for k in ks
     ]
     return cells, rounds, reps
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def fingerprint(results: list) -> str:
@@ -111,21 +122,27 @@ def main() -> int:
         f"({looped / vectorized:.1f}x slower)"
     )
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     serial = map_cells(_repeated_cell, cells, seed=0, n_workers=1)
     t_serial = time.perf_counter() - start
-    print(f"serial (baseline):            {t_serial:7.1f} s")
+    cpu = time.process_time() - cpu
+    print(
+        f"serial (baseline):            {t_serial:7.1f} s  CPU {cpu:6.1f} s "
+        f"({cpu / t_serial:.2f} cores)"
+    )
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), children_cpu()
     local = map_cells(_repeated_cell, cells, seed=0, n_workers=args.workers)
     t_local = time.perf_counter() - start
+    cpu = children_cpu() - cpu
     print(
-        f"local processes ({args.workers} workers):  {t_local:7.1f} s  "
-        f"speed-up {t_serial / t_local:.2f}x"
+        f"local processes ({args.workers} workers):  {t_local:7.1f} s  CPU {cpu:6.1f} s "
+        f"({cpu / t_local:.2f} cores)  speed-up {t_serial / t_local:.2f}x"
     )
 
     import distributed
 
+    cpu = children_cpu()
     with distributed.LocalCluster(
         n_workers=args.workers,
         threads_per_worker=1,
@@ -137,9 +154,10 @@ def main() -> int:
         start = time.perf_counter()
         dask = map_cells(_repeated_cell, cells, seed=0, scheduler=cluster.scheduler_address)
         t_dask = time.perf_counter() - start
+    cpu = children_cpu() - cpu  # the worker processes are reaped when the cluster closes
     print(
-        f"Dask LocalCluster ({args.workers} workers): {t_dask:7.1f} s  "
-        f"speed-up {t_serial / t_dask:.2f}x"
+        f"Dask LocalCluster ({args.workers} workers): {t_dask:7.1f} s  CPU {cpu:6.1f} s "
+        f"(with cluster start-up)  speed-up {t_serial / t_dask:.2f}x"
     )
     print(f"load average at end {os.getloadavg()[0]:.1f} (shared machine: other jobs compete)")
 
