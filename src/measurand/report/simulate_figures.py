@@ -45,6 +45,22 @@ def _loadings(result: SimulateResult) -> bytes:
     return pdf_bytes(fig)
 
 
+def _log_k_axis(ax: Any, ks: list[int]) -> None:
+    """A log x axis labelled at the grid's k values only (no crowded minor labels)."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _subset(values: list[Any], at_most: int) -> list[Any]:
+    """At most ``at_most`` values spread evenly over ``values`` (ends included)."""
+    if len(values) <= at_most:
+        return values
+    return [values[int(i)] for i in np.unique(np.linspace(0, len(values) - 1, at_most).round())]
+
+
 def _oneshot_by_k(result: SimulateResult) -> bytes:
     cells = result.oneshot
     ks = sorted({c.k for c in cells})
@@ -69,7 +85,7 @@ def _oneshot_by_k(result: SimulateResult) -> bytes:
             color=PALETTE[i % 3],
             label=f"randomized, α = {a:g}",
         )
-    ax.set_xscale("log")
+    _log_k_axis(ax, ks)
     ax.set_xlabel("evaluated tasks k")
     ax.set_ylabel(r"$u_E(\theta^*) / \max u_E$")
     ax.legend()
@@ -95,7 +111,7 @@ def _oneshot_by_alpha(result: SimulateResult, attr: str, label: str) -> bytes:
 
 def _delta_vs_t(result: SimulateResult) -> bytes:
     rho = delta_rho(result)
-    cells = sorted((c for c in result.repeated if c.rho == rho), key=lambda c: c.k)
+    cells = _subset(sorted((c for c in result.repeated if c.rho == rho), key=lambda c: c.k), 5)
     fig, ax = new_figure("single")
     for i, c in enumerate(cells):
         t = np.arange(1, c.rounds + 1)
