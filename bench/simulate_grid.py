@@ -10,7 +10,11 @@ Timed in the same run, with one BLAS thread per cell everywhere:
 * ``processes``: a 2-process ``ProcessPoolExecutor`` (``n_workers=2``; includes the start-up
   of both spawned interpreters);
 * ``dask``: a ``distributed.LocalCluster`` with 2 worker processes, 1 thread each, on loopback
-  (cluster start-up excluded, client connection included);
+  (cluster start-up excluded, client connection included). Its workers are started without
+  the ``MALLOC_TRIM_THRESHOLD_=65536`` that Dask's nanny sets by default: that setting turns off
+  glibc's dynamic mmap threshold, so every (50 x 640) float64 temporary of a round is mmapped
+  and page-faulted afresh, which doubled the CPU time of a cell in our measurements
+  (``--dask-default-malloc`` keeps Dask's default, to see the difference);
 * ``reps loop`` (vectorization check, one cell): the cell's 50 repetitions run one at a time
   (reps = 1, 50 calls) against one call with reps = 50.
 
@@ -41,12 +45,14 @@ from measurand.parallel import map_cells
 from measurand.simulate.workflow import _repeated_cell
 
 
-def grid(quick: bool) -> tuple[list[dict], int, int]:
+def grid(quick: bool, side: int | None, rounds: int | None) -> tuple[list[dict], int, int]:
     pool = synthetic_pool(8, 80, seed=0)
     pi = prefix_bias(pool.n_tasks)
-    rhos = np.geomspace(0.005, 1.0, 4 if quick else 10).round(4).tolist()
-    ks = [1, 4, 16, 48] if quick else [1, 2, 3, 5, 8, 12, 18, 27, 40, 60]
-    rounds, reps = (50, 50) if quick else (200, 50)
+    n = side or (4 if quick else 10)
+    rhos = np.geomspace(0.005, 1.0, n).round(4).tolist()
+    all_ks = [1, 2, 3, 5, 8, 12, 18, 27, 40, 60]
+    ks = [all_ks[int(i)] for i in np.linspace(0, 9, min(n, 10)).round()]
+    rounds, reps = (rounds or (50 if quick else 200)), 50
     cells = [
         {
             "z": pool.z,
@@ -79,8 +85,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="4 x 4 cells, T = 50")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--side", type=int, help="cells per side of the (rho, k) grid")
+    parser.add_argument("--rounds", type=int, help="T")
+    parser.add_argument(
+        "--dask-default-malloc",
+        action="store_true",
+        help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 for the workers",
+    )
     args = parser.parse_args()
-    cells, rounds, reps = grid(args.quick)
+    cells, rounds, reps = grid(args.quick, args.side, args.rounds)
     print(
         f"grid: {len(cells)} cells x {reps} repetitions x T = {rounds} (gap correction, N = 640); "
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
@@ -140,17 +153,24 @@ def main() -> int:
         f"({cpu / t_local:.2f} cores)  speed-up {t_serial / t_local:.2f}x"
     )
 
+    import dask
     import distributed
 
+    environ = {} if args.dask_default_malloc else {"MALLOC_TRIM_THRESHOLD_": None}
     cpu = children_cpu()
-    with distributed.LocalCluster(
-        n_workers=args.workers,
-        threads_per_worker=1,
-        processes=True,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
+    with (
+        dask.config.set(
+            {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in environ.items()}
+        ),
+        distributed.LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            protocol="tcp",
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+    ):
         start = time.perf_counter()
         dask = map_cells(_repeated_cell, cells, seed=0, scheduler=cluster.scheduler_address)
         t_dask = time.perf_counter() - start
@@ -158,6 +178,7 @@ def main() -> int:
     print(
         f"Dask LocalCluster ({args.workers} workers): {t_dask:7.1f} s  CPU {cpu:6.1f} s "
         f"(with cluster start-up)  speed-up {t_serial / t_dask:.2f}x"
+        + ("  [Dask's default malloc settings]" if args.dask_default_malloc else "")
     )
     print(f"load average at end {os.getloadavg()[0]:.1f} (shared machine: other jobs compete)")
 
