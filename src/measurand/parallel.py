@@ -23,6 +23,14 @@ its serialization may sit in unaligned buffers, which sends numpy's reductions d
 paths (the last bits of a sum change). Cell functions copy their input arrays
 (``np.array(x)``) before computing, as :mod:`measurand.simulate.workflow` does.
 
+Dask workers started by a nanny get ``MALLOC_TRIM_THRESHOLD_=65536`` by default (Dask's
+``distributed.nanny.pre-spawn-environ``). That turns off glibc's dynamic mmap threshold, so
+every array temporary between 128 KiB and 32 MiB is mmapped and page-faulted afresh; for the
+simulate cells (many (50 × 640) temporaries per round) it doubled the CPU time per cell. For
+compute-bound sweeps start the workers with it unset (config
+``distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null``, as
+``bench/simulate_grid.py`` does); measurand does not change a cluster's memory settings itself.
+
 A cell that raises is reported as a :class:`CellFailure` with its index, its parameters and
 the error; the other cells' results are kept.
 """
