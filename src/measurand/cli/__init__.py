@@ -25,6 +25,9 @@ _COMMAND_MODULES = (
     "noise",
     "report",
     "explorer",
+    "simulate",
+    "items",
+    "plan",
 )
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"measurand.cli.{_name}")
