@@ -37,7 +37,7 @@ from measurand.io.items import ItemData
 from measurand.stats._friedman import FriedmanResult, friedman_nemenyi
 from measurand.stats._item_bootstrap import disagreement, item_bootstrap
 from measurand.stats._multitest import adjust_pvalues
-from measurand.stats._paired import clustered_mean, paired_items, run_variance
+from measurand.stats._paired import clustered_mean, paired_items, pooled_run_variance
 from measurand.stats._planning import detectable_difference
 from measurand.stats._rng import keyed_generator, recorded_seed, root_sequence
 
@@ -147,11 +147,19 @@ class ItemsResult(Result):
 
 def _task_matrix(
     frame: pl.DataFrame, models: list[str]
-) -> tuple[np.ndarray, list[str], np.ndarray, int, float]:
-    """(models × items) matrix of run-averaged scores, item ids, cluster labels, items dropped,
-    harmonic-mean runs per item."""
-    means = frame.group_by("model", "item").agg(
-        pl.col("score").mean(), pl.col("cluster").first(), pl.len().alias("runs")
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray, int, float]:
+    """(models × items) matrices of run-averaged scores, run counts and within-item sums of
+    squares; item ids, cluster labels, integer cluster codes, items dropped, harmonic-mean runs
+    per item (items answered by every model only)."""
+    means = (
+        frame.group_by("model", "item")
+        .agg(
+            pl.col("score").mean(),
+            pl.col("cluster").first(),
+            pl.len().alias("runs"),
+            pl.col("score").var(ddof=1).alias("variance"),
+        )
+        .with_columns(squares=(pl.col("variance") * (pl.col("runs") - 1)).fill_null(0.0))
     )
     counts = means.group_by("item").agg(pl.len().alias("n_models"))
     complete = counts.filter(pl.col("n_models") == len(models)).get_column("item")
@@ -159,12 +167,23 @@ def _task_matrix(
     means = means.filter(pl.col("item").is_in(complete.implode()))
     runs = means.get_column("runs").cast(pl.Float64)
     harmonic = float(len(runs) / (1.0 / runs).sum()) if len(runs) else math.nan
-    wide = means.pivot(on="model", index=["item", "cluster"], values="score").sort("item")
-    matrix = wide.select(models).to_numpy().T.astype(np.float64)
+    if abs(harmonic - round(harmonic)) < 1e-9:
+        harmonic = float(round(harmonic))
+    wide = means.pivot(
+        on="model", index=["item", "cluster"], values=["score", "runs", "squares"]
+    ).sort("item")
+    matrix = wide.select(f"score_{m}" for m in models).to_numpy().T.astype(np.float64)
+    run_counts = wide.select(f"runs_{m}" for m in models).to_numpy().T.astype(np.float64)
+    squares = wide.select(f"squares_{m}" for m in models).to_numpy().T.astype(np.float64)
+    # Integer codes from polars: sorting 10^4 label strings in numpy per call is slow.
+    codes = wide.select(pl.col("cluster").rank("dense") - 1).to_series().to_numpy()
     return (
         np.ascontiguousarray(matrix),
+        run_counts,
+        squares,
         wide.get_column("item").to_list(),
         wide.get_column("cluster").to_numpy(),
+        codes.astype(np.intp),
         dropped,
         harmonic,
     )
@@ -194,7 +213,7 @@ def _analyse_task(
     top: int,
     warnings: list[str],
 ) -> TaskAnalysis:
-    matrix, items, clusters, dropped, runs = _task_matrix(frame, models)
+    matrix, run_counts, squares, items, clusters, codes, dropped, runs = _task_matrix(frame, models)
     label = f"task {task!r}" if task else "the data"
     if dropped:
         warnings.append(
@@ -204,9 +223,8 @@ def _analyse_task(
     n_items = matrix.shape[1]
     if n_items < 2:
         raise InputError(f"{label}: fewer than 2 items answered by every model")
-    cluster_arg = clusters if has_clusters else None
-    codes = np.unique(clusters, return_inverse=True)[1] if has_clusters else np.arange(n_items)
-    n_clusters = int(codes.max()) + 1
+    cluster_arg = codes if has_clusters else None
+    n_clusters = int(codes.max()) + 1 if has_clusters else n_items
     if has_clusters and n_clusters < 2:
         raise InputError(f"{label}: all items are in one cluster; intervals need >= 2 clusters")
     if has_clusters and n_clusters < 20:
@@ -223,12 +241,8 @@ def _analyse_task(
     )
     run_stats = {}
     if runs > 1:
-        by_model = frame.partition_by("model", as_dict=True)
-        for m in models:
-            part = by_model[(m,)]
-            run_stats[m] = run_variance(
-                part.get_column("score").to_numpy(), part.get_column("item").to_numpy()
-            )
+        for index, m in enumerate(models):
+            run_stats[m] = pooled_run_variance(matrix[index], run_counts[index], squares[index])
     model_rows = []
     for index, model in enumerate(models):
         mean = clustered_mean(matrix[index], cluster_arg, confidence_level=level)
@@ -391,9 +405,13 @@ def run_items(
     warnings = list(data.warnings)
     root = root_sequence(seed)
     analyses = []
-    for task, part in sorted(
-        data.frame.partition_by("task", as_dict=True).items(), key=lambda kv: kv[0][0]
-    ):
+    task_names = data.tasks
+    parts = (
+        [((task_names[0],), data.frame)]
+        if len(task_names) == 1
+        else sorted(data.frame.partition_by("task", as_dict=True).items(), key=lambda kv: kv[0][0])
+    )
+    for task, part in parts:
         name = str(task[0])
         present = sorted(part.get_column("model").unique().to_list())
         if present != models:

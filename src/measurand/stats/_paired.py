@@ -38,6 +38,7 @@ __all__ = [
     "RunVarianceResult",
     "clustered_mean",
     "paired_items",
+    "pooled_run_variance",
     "run_variance",
 ]
 
@@ -139,13 +140,14 @@ def _standard_errors(
     """``(se, se_iid, df)`` of the mean of ``y``."""
     n = y.size
     resid = y - y.mean()
-    var_iid = float(resid @ resid) / ((n - 1) * n)
+    # Plain sums, not BLAS dot products: BLAS threads cost more than they save at this size.
+    var_iid = float(np.square(resid).sum()) / ((n - 1) * n)
     if not clustered:
         return math.sqrt(var_iid), math.sqrt(var_iid), float(n - 1)
     if n_clusters < 2:
         return math.nan, math.sqrt(var_iid), math.nan
     sums = np.bincount(codes, weights=resid, minlength=n_clusters)
-    var = n_clusters / (n_clusters - 1) * float(sums @ sums) / n**2
+    var = n_clusters / (n_clusters - 1) * float(np.square(sums).sum()) / n**2
     return math.sqrt(var), math.sqrt(var_iid), float(n_clusters - 1)
 
 
@@ -256,13 +258,22 @@ def run_variance(scores: object, item_codes: object) -> RunVarianceResult:
     _, codes = np.unique(np.asarray(item_codes), return_inverse=True)
     n_items = int(codes.max()) + 1 if codes.size else 0
     counts = np.bincount(codes, minlength=n_items).astype(np.float64)
-    sums = np.bincount(codes, weights=y, minlength=n_items)
-    means = sums / counts
-    resid = y - means[codes]
-    ss = float(resid @ resid)
+    means = np.bincount(codes, weights=y, minlength=n_items) / counts
+    squares = np.bincount(codes, weights=np.square(y - means[codes]), minlength=n_items)
+    return pooled_run_variance(means, counts, squares)
+
+
+def pooled_run_variance(
+    item_means: np.ndarray, run_counts: np.ndarray, item_squares: np.ndarray
+) -> RunVarianceResult:
+    """:func:`run_variance` from per-item summaries: the items' mean scores, their run counts
+    and their sums of squared deviations from the item mean."""
+    means = np.asarray(item_means, dtype=np.float64)
+    counts = np.asarray(run_counts, dtype=np.float64)
+    n_items = means.size
     repeated = counts >= 2
     dof = float((counts[repeated] - 1).sum())
-    within = ss / dof if dof > 0 else math.nan
+    within = float(np.sum(item_squares)) / dof if dof > 0 else math.nan
     runs = float(n_items / np.sum(1.0 / counts)) if n_items else math.nan
     var_means = float(means.var(ddof=1)) if n_items > 1 else math.nan
     between = max(var_means - within / runs, 0.0) if dof > 0 else math.nan
