@@ -173,3 +173,49 @@ def test_demo_part(tmp_path):
     # clusters widen the interval: design effect well above 1 for the passages
     assert min(m["design_effect"] for m in reading["models"]) > 1.5
     assert "Critical-difference" in (tmp_path / "demo" / "report.html").read_text()
+
+
+def test_continuous_scores_without_clusters(tmp_path):
+    rng = np.random.default_rng(9)
+    rows = [
+        {"model": m, "q": i, "s": float(rng.normal(shift, 1))}
+        for m, shift in (("x", 0.0), ("y", 0.3))
+        for i in range(200)
+    ]
+    path = tmp_path / "c.jsonl"
+    pl.DataFrame(rows).write_ndjson(path)
+    data = read_item_table(path, model_col="model", item_col="q", score_col="s")
+    result = run_items(data, n_resamples=400, seed=0)
+    (task,) = result.tasks
+    (pair,) = task.pairs
+    assert not task.binary and pair.mcnemar_pvalue is None
+    assert task.n_clusters == 200 and task.models[0].design_effect == pytest.approx(1.0)
+    assert task.models[0].run_variance is None and task.runs == 1
+    assert result.across_tasks is None and result.status is None
+
+
+def test_lm_eval_filter_option(tmp_path):
+    for model in ("m1", "m2"):
+        recs = [record(i, {"exact_match": float(i % 2)}, filt="strict-match") for i in range(30)]
+        recs += [record(i, {"exact_match": 1.0}, filt="flexible-extract") for i in range(30)]
+        write_model(tmp_path / "logs", model, {"gsm8k": recs})
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["items", str(tmp_path / "logs"), "--out", str(out)])
+    assert res.exit_code == 2 and "--filter" in res.output
+    res = runner.invoke(
+        app,
+        [
+            "items",
+            str(tmp_path / "logs"),
+            "--filter",
+            "strict-match",
+            "--resamples",
+            "100",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "results.json").read_text())
+    assert data["tasks"][0]["models"][0]["mean"] == pytest.approx(0.5)
+    assert any("strict-match" in w for w in data["warnings"])
