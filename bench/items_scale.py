@@ -98,7 +98,12 @@ def child_measurand(path: Path, resamples: int) -> dict:
     (task,) = result.tasks
     closest = min(task.pairs, key=lambda p: abs(p.difference))
     lo, hi = closest.confidence_interval
+    widths = {
+        "|".join(sorted((p.a, p.b))): p.confidence_interval[1] - p.confidence_interval[0]
+        for p in task.pairs
+    }
     return {
+        "widths": widths,
         "seconds": seconds,
         "peak_mb": _rss_mb(),
         "loaded_mb": loaded,
@@ -119,15 +124,21 @@ def child_evalstats(path: Path, resamples: int) -> dict:
     evaldata = es.load_from(df, metric_cols={"score": "binary"})
     result = es.compare(evaldata, factors="model", n_bootstrap=resamples)
     seconds = time.perf_counter() - start
-    width = None
-    try:  # best effort: the closest pair's interval, for the width comparison
-        rows = result.to_dataframe() if hasattr(result, "to_dataframe") else None
-        if rows is not None and {"ci_low", "ci_high"} <= set(rows.columns):
-            rows = rows.assign(width=rows["ci_high"] - rows["ci_low"])
-            width = float(rows["width"].median())
+    widths = {}
+    try:  # best effort: every pair's interval width, for the width comparison
+        for row in result.to_dict()["pairwise"]:
+            a, b = sorted((row["a"], row["b"]))
+            widths[f"{a}|{b}"] = float(row["ci_high"]) - float(row["ci_low"])
     except Exception:  # optional detail only
-        width = None
-    return {"seconds": seconds, "peak_mb": _rss_mb(), "loaded_mb": loaded, "width": width}
+        widths = {}
+    simultaneous = bool(getattr(result, "simultaneous_ci", False))
+    return {
+        "seconds": seconds,
+        "peak_mb": _rss_mb(),
+        "loaded_mb": loaded,
+        "widths": widths,
+        "simultaneous": simultaneous,
+    }
 
 
 def _run_child(python: Path | str, who: str, path: Path, resamples: int) -> dict:
