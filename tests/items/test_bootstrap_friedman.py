@@ -113,3 +113,13 @@ def test_disagreement_orders_even_splits_first():
     order, spread = disagreement(scores, top=2)
     assert set(order.tolist()) == {1, 3}
     assert spread[0] == 0 and spread[1] == pytest.approx(0.5)
+
+
+def test_compressed_units_give_the_same_resamples():
+    rng = np.random.default_rng(8)
+    scores = (rng.random((3, 400)) < 0.6).astype(float)  # at most 8 distinct patterns
+    codes = np.arange(400)
+    reps = resampled_means(scores, codes, 400, 50, np.random.default_rng(5))
+    draws = np.random.default_rng(5).integers(0, 400, size=(50, 400))
+    expected = np.stack([scores[:, d].mean(axis=1) for d in draws])
+    np.testing.assert_allclose(reps, expected, rtol=1e-12)

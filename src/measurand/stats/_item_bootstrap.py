@@ -81,17 +81,31 @@ def resampled_means(
     n_resamples: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """(B, M) model means over ``n_resamples`` cluster-bootstrap resamples."""
+    """(B, M) model means over ``n_resamples`` cluster-bootstrap resamples.
+
+    Clusters with identical sums and sizes are interchangeable (0/1 items of a few models
+    repeat the same score pattern many times): each draw is mapped to its distinct unit and
+    counted over the units only, which keeps the count matrix small. The draws themselves are
+    the same, so the resamples do not depend on this shortcut.
+    """
     sums, sizes = _cluster_sums(scores, codes, n_clusters)
-    out = np.empty((n_resamples, scores.shape[0]))
     g = n_clusters
+    units, unit_of = np.unique(np.column_stack([sums, sizes]), axis=0, return_inverse=True)
+    unit_of = unit_of.reshape(-1)
+    compress = len(units) <= g // 2
+    if compress:
+        sums, sizes, width = units[:, :-1], units[:, -1], len(units)
+    else:
+        width = g
+    out = np.empty((n_resamples, scores.shape[0]))
     chunk = max(1, min(n_resamples, _CHUNK_CELLS // g))
-    index_type = np.int32 if g < 2**31 else np.int64
     for start in range(0, n_resamples, chunk):
         rows = min(chunk, n_resamples - start)
-        draws = rng.integers(0, g, size=(rows, g), dtype=index_type)
-        draws += (np.arange(rows, dtype=index_type) * g)[:, None]
-        counts = np.bincount(draws.ravel(), minlength=rows * g).reshape(rows, g)
+        draws = rng.integers(0, g, size=(rows, g))
+        if compress:
+            draws = unit_of[draws]
+        draws += (np.arange(rows) * width)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=rows * width).reshape(rows, width)
         weights = counts.astype(np.float64)
         out[start : start + rows] = (weights @ sums) / (weights @ sizes)[:, None]
     return out
