@@ -158,6 +158,31 @@ def _run_child(python: Path | str, who: str, path: Path, resamples: int) -> dict
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _print_widths(ours: dict, theirs: dict) -> None:
+    """Interval widths of the same pairs: measurand's CR1 (clusters) against evalstats'."""
+    shared = sorted(set(ours.get("widths", {})) & set(theirs.get("widths", {})))
+    if not shared:
+        print("evalstats' pair intervals not found; widths not compared")
+        return
+    scale = 1.0
+    if theirs.get("simultaneous"):
+        # evalstats widens each pair's interval to Sidak's simultaneous level; put ours
+        # (CR1, t with G - 1 df) on the same level before comparing widths.
+        from scipy import stats
+
+        n_pairs = MODELS * (MODELS - 1) // 2
+        sidak = 1 - 0.95 ** (1 / n_pairs)
+        df = CLUSTERS - 1
+        scale = float(stats.t.ppf(1 - sidak / 2, df) / stats.t.ppf(0.975, df))
+    ratios = sorted(scale * ours["widths"][k] / theirs["widths"][k] for k in shared)
+    level = "Sidak-simultaneous" if scale != 1.0 else "95%"
+    print(
+        f"interval width at the {level} level, measurand (clusters) / evalstats (clusters "
+        f"ignored), over {len(shared)} pairs: median {ratios[len(ratios) // 2]:.2f}, range "
+        f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resamples", type=int, default=10_000)
@@ -192,13 +217,11 @@ def main() -> int:
             print(f"evalstats: side venv {SIDE_PYTHON.parent.parent} missing; measurand alone")
         else:
             theirs = _run_child(SIDE_PYTHON, "evalstats", path, args.resamples)
-            width = (
-                "" if theirs["width"] is None else f"; median pair CI width {theirs['width']:.4f}"
-            )
             print(
                 f"evalstats 0.3 compare: {theirs['seconds']:.2f} s, peak RSS "
-                f"{theirs['peak_mb']:.0f} MB (after loading {theirs['loaded_mb']:.0f} MB){width}"
+                f"{theirs['peak_mb']:.0f} MB (after loading {theirs['loaded_mb']:.0f} MB)"
             )
+            _print_widths(ours, theirs)
             print(
                 f"ratio: evalstats / measurand = {theirs['seconds'] / ours['seconds']:.1f}x time, "
                 f"{theirs['peak_mb'] / ours['peak_mb']:.1f}x peak memory"

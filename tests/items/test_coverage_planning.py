@@ -161,3 +161,11 @@ def test_planning_rejects_bad_input():
         items_for_difference(0.5, 0.0)
     with pytest.raises(InputError, match="power"):
         items_for_difference(0.5, 0.1, power=1.2)
+
+
+def test_detectable_difference_fast_path_matches_the_exact_root():
+    from measurand.stats import power_t_test
+
+    for n in (199, 200, 1000, 14_000):
+        exact = power_t_test(n=n, power=0.8, alpha=0.05, kind="paired").effect_size
+        assert detectable_difference(1.0, n) == pytest.approx(exact, rel=1e-4)

@@ -219,3 +219,15 @@ def test_lm_eval_filter_option(tmp_path):
     data = json.loads((out / "results.json").read_text())
     assert data["tasks"][0]["models"][0]["mean"] == pytest.approx(0.5)
     assert any("strict-match" in w for w in data["warnings"])
+
+
+def test_results_do_not_depend_on_row_order(tmp_path):
+    import dataclasses
+
+    data = _read(_table(tmp_path))
+    shuffled = dataclasses.replace(
+        data, frame=data.frame.sample(fraction=1.0, shuffle=True, seed=4)
+    )
+    first = run_items(data, n_resamples=300, seed=2).to_dict()
+    second = run_items(shuffled, n_resamples=300, seed=2).to_dict()
+    assert first == second
