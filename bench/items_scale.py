@@ -1,7 +1,8 @@
 """Benchmark: ``measurand items`` at scale against evalstats' ``compare`` on the same table.
 
 Workload (the issue's): 10 models x 14,000 items x 5 runs = 700,000 binary scores, the items in
-140 clusters of 100 (a cluster shares a difficulty shift), every pair of models (45), 10,000
+140 clusters of 100 (a cluster shares a difficulty shift, and each model's strength varies by
+cluster: logit sd 0.25), every pair of models (45), 10,000
 bootstrap resamples with family-wise (Romano-Wolf) p-values. The table is generated here
 (numpy ``default_rng(20261206)``) and written to a temporary ``.npz``.
 
@@ -48,7 +49,9 @@ def make_table(path: Path) -> None:
     easiness = rng.normal(0, 1.2, ITEMS) + rng.normal(0, 0.8, CLUSTERS)[cluster]
     ability = np.linspace(0.0, 0.45, MODELS)
     ability[5] = ability[4] + 0.01  # a close pair
-    logit = ability[:, None, None] + easiness[None, None, :]
+    # models' strengths vary by cluster (subject): the paired differences are clustered too
+    affinity = rng.normal(0, 0.25, (MODELS, CLUSTERS))[:, cluster]
+    logit = ability[:, None, None] + easiness[None, None, :] + affinity[:, None, :]
     p = 1 / (1 + np.exp(-logit))
     correct = (rng.random((MODELS, RUNS, ITEMS)) < p).astype(np.int8)
     np.savez(path, correct=correct, cluster=cluster)
