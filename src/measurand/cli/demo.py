@@ -344,8 +344,52 @@ def noise_part(*, seed: int, n_resamples: int, progress: Callable[[str], None]) 
     )
 
 
+# --------------------------------------------------------------------------- verbs that write
+
+
+def folder_part(folder: str, title: str, module: str) -> Callable[..., DemoPart]:
+    """A part from a verb whose ``cli`` module has ``demo_part(out_dir, *, seed) -> str``.
+
+    The verb writes its report into a scratch folder; the files are read back so that every part
+    is still written together, in one atomic step, with the others.
+    """
+
+    def build(*, seed: int, n_resamples: int, progress: Callable[[str], None]) -> DemoPart:
+        import importlib
+        import tempfile
+
+        progress(f"running the {folder} demo")
+        with tempfile.TemporaryDirectory(prefix="measurand-demo-") as scratch:
+            out = Path(scratch) / folder
+            line = importlib.import_module(module).demo_part(out, seed=seed)
+            files: dict[str, str | bytes] = {
+                path.relative_to(out).as_posix(): path.read_bytes()
+                for path in sorted(out.rglob("*"))
+                if path.is_file()
+            }
+        return DemoPart(folder=folder, title=title, files=files, show=lambda: console.print(line))
+
+    build.__name__ = f"{folder}_part"
+    return build
+
+
 # Each builder takes (seed, n_resamples, progress) keywords and returns a DemoPart.
-DEMO_PARTS: list[Callable[..., DemoPart]] = [diagnose_part, compare_part, factors_part, noise_part]
+DEMO_PARTS: list[Callable[..., DemoPart]] = [
+    diagnose_part,
+    compare_part,
+    factors_part,
+    noise_part,
+    folder_part(
+        "items",
+        "items: five models on the same items (synthetic, clustered passages)",
+        "measurand.cli.items",
+    ),
+    folder_part(
+        "simulate",
+        "simulate: strategic evaluation games on a synthetic pool (--fast grid)",
+        "measurand.cli.simulate",
+    ),
+]
 
 
 def _index(parts: list[DemoPart]) -> str:
@@ -370,9 +414,17 @@ def run_demo(
     claim_output_dir(out, force=force)  # before computing: refused or held, never raced
     notify = progress or (lambda _message: None)
     parts = [build(seed=seed, n_resamples=n_resamples, progress=notify) for build in DEMO_PARTS]
+    from measurand.report.combine import combined_html_from_files
+
     files: dict[str, str | bytes] = {"README.md": _index(parts)}
     for part in parts:
         files.update({f"{part.folder}/{name}": content for name, content in part.files.items()})
+    notify("combining the reports")
+    files["index.html"] = combined_html_from_files(
+        {part.folder: part.files for part in parts},
+        title="measurand demo",
+        command=f"measurand demo --out {out} --seed {seed} --resamples {n_resamples}",
+    )
     notify("writing reports")
     write_output_dir(out, files, force=force)
     return parts
@@ -403,6 +455,7 @@ def demo_command(
     console.print()
     for part in parts:
         console.print(f"report: [bold]{out / part.folder / 'report.html'}[/]", soft_wrap=True)
+    console.print(f"all in one page: [bold]{out / 'index.html'}[/]", soft_wrap=True)
     console.print(
         f"(also summary.md and results.json in each folder; index: {out / 'README.md'})",
         soft_wrap=True,
@@ -420,6 +473,7 @@ __all__ = [
     "diagnose_part",
     "factors_demo",
     "factors_part",
+    "folder_part",
     "noise_demo",
     "noise_part",
     "run_compare_demo",
