@@ -39,6 +39,7 @@ from measurand.cli._app import (
     print_more,
     print_warnings,
     print_written,
+    probability_option,
     reports_input_errors,
     split_list,
     summary_table,
@@ -120,7 +121,7 @@ def items_command(
     resamples: int = typer.Option(
         10_000, "--resamples", min=1, help="Bootstrap resamples (items or clusters)."
     ),
-    confidence: float = typer.Option(0.95, "--confidence", help="Level of every interval."),
+    confidence: float = probability_option("--confidence", 0.95, "Level of every interval."),
     top: int = typer.Option(200, "--top", min=1, help="Disagreement items listed per task."),
     out: Path = OutOption,
     force: bool = ForceOption,

@@ -22,6 +22,7 @@ from measurand.cli._app import (
     prepare_out,
     print_more,
     print_written,
+    probability_option,
     reports_input_errors,
     split_list,
     summary_table,
@@ -63,8 +64,8 @@ def plan_command(
         None, "--from", help="Results folder (or results.json) of `items` or `compare`."
     ),
     mde: float = typer.Option(None, "--mde", help="Target difference to detect (score units)."),
-    power: float = typer.Option(0.8, "--power", help="Target power."),
-    confidence: float = typer.Option(0.95, "--confidence", help="1 − the test's alpha."),
+    power: float = probability_option("--power", 0.8, "Target power."),
+    confidence: float = probability_option("--confidence", 0.95, "1 − the test's alpha."),
     sd: float = typer.Option(None, "--sd", help="Sd of the per-item paired differences."),
     design_effect: float = typer.Option(
         1.0, "--design-effect", help="Variance inflation of clustered items (>= 1)."

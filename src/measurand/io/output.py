@@ -398,6 +398,13 @@ def claim_output_dir(
         if not parent.exists():
             try:
                 parent.mkdir()
+            except FileExistsError:
+                if parent.is_dir():
+                    continue  # another run made it a moment ago: share it, never remove it
+                raise OutputError(
+                    f"cannot create the folder {parent}: a file of that name exists",
+                    source=str(out),
+                ) from None
             except OSError as exc:
                 for made in reversed(created):
                     with contextlib.suppress(OSError):
