@@ -78,6 +78,79 @@ def check_correlation(R: np.ndarray, names: list[str]) -> None:
         )
 
 
+_BLOCK_BYTES = 64 * 2**20
+
+
+def duplicate_column_pairs(X: np.ndarray, *, limit: int = 10) -> list[tuple[int, int]]:
+    """Up to ``limit`` pairs (i, j), i < j, of complete-data columns with |r| > 1 - 1e-10.
+
+    The rule of :func:`check_correlation` without the p x p matrix: blocks of columns of the
+    unit-length centred data are multiplied against the columns after them (``n p^2 / 2``
+    flops, memory ``O(n p)`` plus one 64 MB block), for matrices too wide to hold ``R``.
+    """
+    n, p = X.shape
+    centred = X - X.mean(axis=0)
+    unit = centred / np.sqrt(np.einsum("ij,ij->j", centred, centred))
+    step = max(1, _BLOCK_BYTES // (8 * p))
+    pairs: list[tuple[int, int]] = []
+    for start in range(0, p, step):
+        stop = min(p, start + step)
+        block = unit[:, start:stop].T @ unit[:, start:]  # (stop - start, p - start)
+        block[np.arange(stop - start), np.arange(stop - start)] = 0.0
+        rows, cols = np.nonzero(np.triu(np.abs(block) > 1.0 - 1e-10))
+        for i, j in zip(rows + start, cols + start, strict=True):
+            pairs.append((int(i), int(j)))
+            if len(pairs) >= limit:
+                return pairs
+    return pairs
+
+
+def check_duplicate_columns(X: np.ndarray, names: list[str]) -> None:
+    """:func:`check_correlation`'s duplicate rule on complete data, without forming ``R``."""
+    duplicates = duplicate_column_pairs(X)
+    if duplicates:
+        pairs = ", ".join(f"{names[i]!r} = {names[j]!r}" for i, j in duplicates)
+        raise InputError(
+            "the correlation matrix is singular: these columns are duplicates (|r| = 1): "
+            f"{pairs}; drop one of each pair"
+        )
+
+
+def correlation_from_matrix(matrix: object, name: str = "the correlation matrix") -> np.ndarray:
+    """Validate a (p, p) correlation or covariance matrix and return it as a correlation matrix.
+
+    A covariance matrix is rescaled, ``R = D^-1/2 S D^-1/2`` (as ``cov2cor``); the matrix must
+    be square, symmetric (to 1e-8 relative), finite, with a positive diagonal.
+    """
+    try:
+        S = np.array(matrix, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be a numeric (p, p) matrix: {exc}") from None
+    if S.ndim != 2 or S.shape[0] != S.shape[1] or S.shape[0] < 2:
+        raise InputError(f"{name} must be a square (p, p) matrix with p >= 2, got {S.shape}")
+    if not np.all(np.isfinite(S)):
+        rows, cols = np.nonzero(~np.isfinite(S))
+        raise InputError(
+            f"{name} has missing or infinite entries (first at row {rows[0]}, column {cols[0]})"
+        )
+    scale = float(np.max(np.abs(S)))
+    asymmetric = np.abs(S - S.T) > 1e-8 * max(scale, 1.0)
+    if asymmetric.any():
+        i, j = np.argwhere(asymmetric)[0]
+        raise InputError(f"{name} is not symmetric: entry ({i}, {j}) differs from ({j}, {i})")
+    diag = np.diag(S)
+    if np.any(diag <= 0):
+        j = int(np.argmin(diag))
+        raise InputError(f"{name} has a non-positive diagonal entry at {j} ({diag[j]!r})")
+    sd = np.sqrt(diag)
+    R = (S + S.T) / 2.0 / np.outer(sd, sd)
+    np.fill_diagonal(R, 1.0)
+    if np.any(np.abs(R) > 1.0 + 1e-8):
+        i, j = np.argwhere(np.abs(R) > 1.0 + 1e-8)[0]
+        raise InputError(f"{name} has a correlation outside [-1, 1] at ({i}, {j}): {R[i, j]:.6g}")
+    return np.clip(R, -1.0, 1.0)
+
+
 def smc(R: np.ndarray) -> np.ndarray:
     """Squared multiple correlations ``1 - 1 / diag(R^-1)`` (psych ``smc`` for a PD ``R``)."""
     inverse_diag = np.diag(np.linalg.inv(R))
