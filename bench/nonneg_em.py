@@ -42,7 +42,7 @@ import numpy as np
 
 from _common import timed
 from measurand.latent._nonneg_em import _Covariance, _start, fit_nonneg_em
-from measurand.latent.leaderboard import _draw_tasks, _min_distinct, leaderboard, posterior_scores
+from measurand.latent._leaderboard import _draw_tasks, _min_distinct, leaderboard, posterior_scores
 from measurand.io.matrix import read_matrix
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/obsscaling"

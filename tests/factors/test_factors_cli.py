@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import measurand.cli.factors  # noqa: F401  (registers the command until cli/__init__ lists it)
 from measurand.cli._app import app
-from measurand.latent.pool import load_item_pool
 from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
+from measurand.io.pool import load_item_pool
 
 runner = CliRunner()
 

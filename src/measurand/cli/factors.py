@@ -221,7 +221,9 @@ def factors_command(
         report = factors_report(result, source=str(input_path))
         written = write_report(out, report, result.to_dict(), force=force, formats=formats)
         if export_pool is not None and result.item_pool is not None:
-            result.item_pool.save_npz(export_pool)
+            from measurand.io.pool import save_item_pool
+
+            save_item_pool(result.item_pool, export_pool)
 
     print_summary(result)
     print_written(out, written)

@@ -34,14 +34,20 @@ import numpy as np
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.latent.leaderboard import (
+from measurand.io.matrix import MatrixData, MissingReport
+from measurand.latent._leaderboard import (
     HeldoutValidationResult,
     LeaderboardResult,
+    canonical_row_order,
     heldout_validation,
     leaderboard,
 )
+from measurand.latent.identification import (
+    clamp_suggested_k,
+    k_rule_label,
+    max_identified_factors,
+)
 from measurand.latent.pool import ItemPool, item_pool
-from measurand.io.matrix import MatrixData, MissingReport
 
 __all__ = [
     "K_RULES",
@@ -67,6 +73,7 @@ K_RULE_ALIASES = {"first_crossing": "quantile"}
 # The ParallelAnalysisResult attribute holding each rule's k.
 _K_RULE_ATTRIBUTES = {"quantile": "k", "mean": "k_mean", "count": "k_count"}
 ORTHOGONAL = ("varimax", "quartimax")
+_WIDE_P = 2000  # more tasks than this (and than rows): never form the p x p correlation matrix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,31 +179,6 @@ class FactorsResult(Result):
         return self._heldout_values
 
 
-def max_identified_factors(p: int) -> int:
-    """Largest k with non-negative degrees of freedom of a free k-factor model on p tasks,
-    (p − k)² ≥ p + k (0 when not even one factor is identified)."""
-    k = 0
-    while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
-        k += 1
-    return k
-
-
-def clamp_suggested_k(k: int, p: int, warnings: list[str]) -> int:
-    """Parallel analysis's ``k`` kept within [1, max_identified_factors(p)] (at least 1), with a
-    warning in ``warnings`` for each adjustment."""
-    k_max = max(1, max_identified_factors(p))
-    if k < 1:
-        warnings.append("parallel analysis found no factor above chance; fitting k = 1")
-        return 1
-    if k > k_max:
-        warnings.append(
-            f"parallel analysis suggests k = {k}, but {p} tasks identify at most {k_max} "
-            f"factor(s) ((p − k)² ≥ p + k); fitting k = {k_max}"
-        )
-        return k_max
-    return k
-
-
 def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndarray, int]:
     z = matrix.Z
     missing = np.isnan(z)
@@ -228,17 +210,6 @@ def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.
             raise InputError(f"the value for task {name!r} must be a number, got {value!r}")
         share[list(tasks).index(name)] = float(value)
     return share
-
-
-def k_rule_label(rule: str, quantile: float) -> str:
-    """How parallel analysis chose k under ``rule`` (one of :data:`K_RULES`), for reports."""
-    percentile = f"random {100 * quantile:g}th percentile"
-    how = {
-        "quantile": f"leading eigenvalues above the {percentile}, up to the first crossing",
-        "mean": "leading eigenvalues above the random mean, up to the first crossing",
-        "count": f"every eigenvalue above the {percentile}; liberal, it finds factors in noise",
-    }
-    return f"parallel analysis: {how[rule]}"
 
 
 def run_factors(
@@ -300,7 +271,11 @@ def run_factors(
     progress:
         Called with a short message before each step.
     """
-    from measurand.latent._corr import check_correlation, correlation_matrix
+    from measurand.latent._corr import (
+        check_correlation,
+        check_duplicate_columns,
+        correlation_matrix,
+    )
     from measurand.latent.efa import FactorAnalysis
     from measurand.latent.parallel import parallel_analysis
     from measurand.latent.scores import communality
@@ -348,7 +323,10 @@ def run_factors(
         raise InputError(f"only {n} row(s) left to analyse; factor analysis needs more rows")
     if p < 2:
         raise InputError(f"only {p} task column(s) ({', '.join(tasks)}); need at least 2")
-    check_correlation(correlation_matrix(z)[0], tasks)
+    if p > _WIDE_P and p >= n:
+        check_duplicate_columns(z, tasks)  # the rule of check_correlation, without p x p
+    else:
+        check_correlation(correlation_matrix(z)[0], tasks)
     share = _fixed_share(fixed_psi, tasks)
     ceiling = _fixed_share(h2_ceiling, tasks)  # same checks: known tasks, numbers
     k_max = max_identified_factors(p)
@@ -356,7 +334,7 @@ def run_factors(
         raise InputError(f"{p} tasks cannot identify even one factor ((p − 1)² < p + 1)")
 
     notify("parallel analysis")
-    pa = parallel_analysis(z, n_iter=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
+    pa = parallel_analysis(z, n_resamples=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
     if n_factors is None:
         k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
         rule = k_rule_label(k_rule, pa.quantile)
@@ -377,11 +355,13 @@ def run_factors(
         rotation = None  # nothing to rotate
 
     notify(f"fitting the {k}-factor model ({method})")
+    # Fitted once, on the leaderboard's canonical row order, and handed on to the leaderboard.
+    canonical = canonical_row_order(z)
     with warnings_module.catch_warnings(record=True) as caught:
         warnings_module.simplefilter("always")
         model = FactorAnalysis(
             k, method=method, rotation=rotation, fixed_uniquenesses=share, seed=seed
-        ).fit(z, column_names=tasks)
+        ).fit(z[canonical], column_names=tasks)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
     lam = np.asarray(model.loadings_, dtype=np.float64)
     psi = np.asarray(model.uniquenesses_, dtype=np.float64)
@@ -432,6 +412,7 @@ def run_factors(
         n_resamples=n_resamples,
         confidence_level=confidence_level,
         seed=seed,
+        fit=model,
     )
     theta = np.empty((n, k))
     theta[board.order] = np.array([row.theta for row in board.rows])

@@ -88,7 +88,7 @@ def duplicate_column_pairs(X: np.ndarray, *, limit: int = 10) -> list[tuple[int,
     unit-length centred data are multiplied against the columns after them (``n p^2 / 2``
     flops, memory ``O(n p)`` plus one 64 MB block), for matrices too wide to hold ``R``.
     """
-    n, p = X.shape
+    p = X.shape[1]
     centred = X - X.mean(axis=0)
     unit = centred / np.sqrt(np.einsum("ij,ij->j", centred, centred))
     step = max(1, _BLOCK_BYTES // (8 * p))

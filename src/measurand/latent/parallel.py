@@ -159,9 +159,7 @@ def _one_factor_eigenvalues(R: np.ndarray) -> np.ndarray:
     from measurand.latent._ml import fit_uniquenesses
 
     start = 1.0 - smc(R)
-    fit = fit_uniquenesses(
-        R, 1, minres_parts, start=start, fixed=None, max_iter=1000, tol=1e-10
-    )
+    fit = fit_uniquenesses(R, 1, minres_parts, start=start, fixed=None, max_iter=1000, tol=1e-10)
     reduced = R.copy()
     np.fill_diagonal(reduced, np.sum(fit.loadings * fit.loadings, axis=1))
     return np.linalg.eigvalsh(reduced)[::-1]

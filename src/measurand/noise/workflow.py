@@ -388,7 +388,11 @@ def _choose_k(
     seed: Any,
     warnings: list[str],
 ) -> tuple[int, str, int | None]:
-    from measurand.factors.workflow import clamp_suggested_k, k_rule_label, max_identified_factors
+    from measurand.latent.identification import (
+        clamp_suggested_k,
+        k_rule_label,
+        max_identified_factors,
+    )
 
     n, p = z.shape
     if n_factors is not None:
@@ -409,7 +413,7 @@ def _choose_k(
         return k, "given", None
     from measurand.latent.parallel import parallel_analysis
 
-    pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
+    pa = parallel_analysis(z, n_resamples=pa_iter, quantile=0.95, seed=seed)
     k = clamp_suggested_k(int(pa.k), p, warnings)
     return k, k_rule_label("quantile", pa.quantile), int(pa.k)
 

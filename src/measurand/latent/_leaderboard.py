@@ -53,6 +53,7 @@ __all__ = [
     "HeldoutValidationResult",
     "LeaderboardResult",
     "LeaderboardRow",
+    "canonical_row_order",
     "heldout_validation",
     "leaderboard",
     "posterior_scores",
@@ -170,6 +171,11 @@ def posterior_scores(
     return np.einsum("np,...pk->...nk", np.asarray(Z, dtype=np.float64), gain)
 
 
+def canonical_row_order(Z: np.ndarray) -> np.ndarray:
+    """The (lexicographic) row order every leaderboard fit uses, see :func:`leaderboard`."""
+    return np.lexsort(np.asarray(Z, dtype=np.float64).T[::-1])
+
+
 def _fit_model(z, k, method, rotation, fixed_psi, seed):
     """Full-data fit: (loadings (p, k), uniquenesses (p,), phi (k, k) or None)."""
     if method == "nonneg_em":
@@ -186,6 +192,11 @@ def _fit_model(z, k, method, rotation, fixed_psi, seed):
         model = FactorAnalysis(
             k, method=method, rotation=rotation, fixed_uniquenesses=fixed_psi, seed=seed
         ).fit(z)
+    return _model_parts(model, k)
+
+
+def _model_parts(model: Any, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(loadings, uniquenesses, phi or None) of a fitted FactorAnalysis, higher = better."""
     lam = np.asarray(model.loadings_, dtype=np.float64)
     psi = np.asarray(model.uniquenesses_, dtype=np.float64)
     phi = getattr(model, "phi_", None)
@@ -263,6 +274,7 @@ def leaderboard(
     n_resamples: int = 1000,
     confidence_level: float = 0.95,
     seed: SeedLike = None,
+    fit: Any = None,
 ) -> LeaderboardResult:
     """Aggregate factor scores into a sorted leaderboard with bootstrap rank intervals.
 
@@ -287,6 +299,10 @@ def leaderboard(
         Level of the rank and aggregate intervals.
     seed:
         Seed of the resampling.
+    fit:
+        A :class:`measurand.latent.FactorAnalysis` already fitted to the same model on
+        ``Z[canonical_row_order(Z)]`` (the caller's fit, handed on so the model is fitted once);
+        None fits it here.
     """
     z = np.asarray(Z, dtype=np.float64)
     if z.ndim != 2:
@@ -317,11 +333,16 @@ def leaderboard(
     # Fit on the rows in a canonical (lexicographic) order and map the scores back: the fits stop
     # at a tolerance, and floating-point sums in another row order can stop them at another
     # point of a flat likelihood, so without this the board could depend on how rows are listed.
-    canonical = np.lexsort(z.T[::-1])
+    canonical = canonical_row_order(z)
     z = z[canonical]
     z = z - z.mean(axis=0)
 
-    lam, psi, phi = _fit_model(z, k, method, rotation, fixed_psi, seed)
+    if fit is None:
+        lam, psi, phi = _fit_model(z, k, method, rotation, fixed_psi, seed)
+    else:
+        if getattr(fit, "n_features_in_", None) != p or fit.loadings_.shape[1] != k:
+            raise InputError(f"fit must be a FactorAnalysis fitted with {k} factors on {p} tasks")
+        lam, psi, phi = _model_parts(fit, k)
     theta = np.empty((n, k))
     theta[canonical] = posterior_scores(z, lam, psi, phi)
     aggregate = theta @ w
