@@ -154,17 +154,21 @@ class ProjectionSNR(Result):
         ]
 
 
-def _with_aggregate(weights: np.ndarray) -> np.ndarray:
-    """Append the mean-θ column (weights averaged over factors) on the last axis."""
-    return np.concatenate([weights, weights.mean(axis=-1, keepdims=True)], axis=-1)
+def _inverse_information(loadings: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """(I + ΛᵀΨ⁻¹Λ)⁻¹ for a batch of uniqueness vectors: psi (..., p) -> (..., k, k).
+
+    ΛᵀΨ⁻¹Λ = Σ_j λ_jλ_jᵀ/ψ_j is one BLAS product of 1/ψ with the (p, k²) outer products, so a
+    batch never holds a (..., p, k) array.
+    """
+    p, k = loadings.shape
+    outer = (loadings[:, :, None] * loadings[:, None, :]).reshape(p, k * k)
+    information = ((1.0 / psi) @ outer).reshape((*psi.shape[:-1], k, k))
+    return np.linalg.inv(np.eye(k) + information)
 
 
-def _batched_maps(loadings: np.ndarray, psi: np.ndarray) -> np.ndarray:
-    """Posterior maps for a batch of uniqueness vectors: psi (..., p) -> (..., p, k + 1)."""
-    weighted = loadings / psi[..., :, None]
-    inner = np.eye(loadings.shape[1]) + np.einsum("pk,...pl->...kl", loadings, weighted)
-    maps = np.linalg.solve(inner, np.swapaxes(weighted, -1, -2))
-    return _with_aggregate(np.swapaxes(maps, -1, -2))
+def _aggregate_columns(k: int) -> np.ndarray:
+    """C (k, k + 1) = [I | 1/k]: the factors and their mean (the mean-θ aggregate)."""
+    return np.concatenate([np.eye(k), np.full((k, 1), 1.0 / k)], axis=1)
 
 
 class _Anchor:
@@ -192,13 +196,17 @@ def _cross_fitted_noise_var(noise: np.ndarray, loadings: np.ndarray, anchor: _An
     it is free of the selection bias of projecting the reruns that set W. Returns (..., k + 1).
     """
     m = noise.shape[-2]
+    k = loadings.shape[1]
     centred = noise - noise.mean(axis=-2, keepdims=True)
     total = centred.sum(axis=-2, keepdims=True)
     total_sq = (centred**2).sum(axis=-2, keepdims=True)
     rest_mean = (total - centred) / (m - 1)
     rest_var = (total_sq - centred**2 - (m - 1) * rest_mean**2) / (m - 2)
-    maps = _batched_maps(loadings, anchor.psi_from_noise_var(np.maximum(rest_var, 0.0)))
-    deviation = np.einsum("...rp,...rpf->...rf", centred - rest_mean, maps)
+    psi = anchor.psi_from_noise_var(np.maximum(rest_var, 0.0))  # (..., m, p)
+    # d_r W_r = (d_r Ψ_r⁻¹ Λ)(I + ΛᵀΨ_r⁻¹Λ)⁻¹: BLAS products, no (..., m, p, k) maps.
+    projected = ((centred - rest_mean) / psi) @ loadings  # (..., m, k)
+    scores = (projected[..., None, :] @ _inverse_information(loadings, psi))[..., 0, :]
+    deviation = scores @ _aggregate_columns(k)
     return (m - 1) / m * np.mean(deviation**2, axis=-2)
 
 
@@ -219,18 +227,23 @@ def _pivot_quantiles(
     map anchored on all of its reruns (the truth of that draw). The sweep's part is χ²(n − 1)/
     (n − 1), independent of the noise. Drawn in chunks of at most ~50 MB.
     """
-    p, k1 = loadings.shape[0], loadings.shape[1] + 1
+    p, k = loadings.shape
+    k1 = k + 1
     sd = np.sqrt(noise_var_z)
     chunk = max(1, int(50e6 // (8 * m * p * (k1 + 2))))
+    columns = _aggregate_columns(k)
+    outer = (loadings[:, :, None] * loadings[:, None, :]).reshape(p, k * k)
     ratios = np.empty((n_draws, k1))
     for start in range(0, n_draws, chunk):
         size = min(chunk, n_draws - start)
         draws = rng.standard_normal((size, m, p)) * sd
         estimate = _cross_fitted_noise_var(draws, loadings, anchor)
-        full_maps = _batched_maps(
-            loadings, anchor.psi_from_noise_var(np.var(draws, axis=-2, ddof=1))
-        )
-        truth = np.einsum("bpf,p->bf", full_maps**2, noise_var_z)
+        psi = anchor.psi_from_noise_var(np.var(draws, axis=-2, ddof=1))  # (b, p)
+        # Σ_p W_pf² σ²_p with W = Ψ⁻¹Λ M⁻¹ C: diag(Cᵀ M⁻¹ (Σ_p σ²_p/ψ_p² λ_pλ_pᵀ) M⁻¹ C).
+        inverse = _inverse_information(loadings, psi)
+        spread = ((noise_var_z / psi**2) @ outer).reshape(-1, k, k)
+        sandwich = inverse @ spread @ inverse
+        truth = np.einsum("kf,bkl,lf->bf", columns, sandwich, columns)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratios[start : start + size] = estimate / truth
     sweep_part = rng.chisquare(n - 1, size=n_draws) / (n - 1)
@@ -299,7 +312,7 @@ def projection_snr(
             "anchored=None for the in-sample projection"
         )
 
-    combined = _with_aggregate(weights)
+    combined = weights @ _aggregate_columns(k)
     var_sweep = np.var(sweep @ combined, axis=0, ddof=1)
     in_sample = np.var(noise @ combined, axis=0, ddof=1)
     if mask.any():
