@@ -152,7 +152,9 @@ def factors_command(
     ),
     pa_iter: int = typer.Option(500, "--pa-iter", min=1, help="Parallel-analysis random draws."),
     pa_kind: str = typer.Option(
-        "pca", "--pa-kind", help="Parallel-analysis eigenvalues: 'pca' or 'fa' (reduced)."
+        "pca",
+        "--pa-kind",
+        help="Parallel analysis: 'pca', 'fa' (psych's default) or 'fa_smc' (SMC diagonal).",
     ),
     resamples: int = typer.Option(
         1000, "--resamples", min=0, help="Task-bootstrap resamples for the rank intervals."
@@ -180,8 +182,8 @@ def factors_command(
     rule = _parse_choice("--k-rule", k_rule, K_RULES, K_RULE_ALIASES)
     method_name = _parse_choice("--method", method, METHODS)
     policy = _parse_choice("--missing", missing, MISSING_POLICIES)
-    if pa_kind not in ("pca", "fa"):
-        raise InputError(f"--pa-kind takes 'pca' or 'fa', got {pa_kind!r}")
+    if pa_kind not in ("pca", "fa", "fa_smc"):
+        raise InputError(f"--pa-kind takes 'pca', 'fa' or 'fa_smc', got {pa_kind!r}")
     rotation_name: str | None = rotation.strip().lower()
     if rotation_name == "none":
         rotation_name = None

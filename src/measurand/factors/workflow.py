@@ -42,6 +42,7 @@ from measurand.latent._leaderboard import (
     heldout_validation,
     leaderboard,
 )
+from measurand.latent._ml import FIT_CUTOFF_SOURCES, fit_quality
 from measurand.latent.identification import (
     clamp_suggested_k,
     k_rule_label,
@@ -134,6 +135,8 @@ class ModelSummary(Result):
     fit_stats: dict[str, Any]
     n_iter: int | None
     converged: bool | None
+    fit_quality: str | None = None  # "good", "mediocre", "poor" (latent._ml.fit_quality)
+    fit_quality_reasons: tuple[str, ...] = ()
 
     @property
     def loadings(self) -> np.ndarray:
@@ -188,7 +191,7 @@ def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndar
         return z, keep, 0
     if policy == "error":
         raise InputError(
-            f"{matrix.missing.describe()}; choose how to handle them: --missing drop-rows "
+            f"{describe_missing(matrix.missing)}; choose how to handle them: --missing drop-rows "
             "(listwise deletion) or --missing mean (column-mean imputation)",
             source=matrix.source,
         )
@@ -197,6 +200,23 @@ def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndar
         return z[keep], keep, 0
     # Mean imputation of z-scores: the column mean is 0.
     return np.where(missing, 0.0, z), keep, int(missing.sum())
+
+
+def describe_missing(report: MissingReport, *, shown: int = 5) -> str:
+    """One short line about the missing cells: counts, then the columns with the most missing
+    cells (at most ``shown`` named) and how many more there are — never every column of a wide
+    matrix."""
+    columns = sorted(
+        ((c, n) for c, n in report.by_column.items() if n), key=lambda item: (-item[1], item[0])
+    )
+    named = ", ".join(f"{c!r}: {n}" for c, n in columns[:shown])
+    more = f" and {len(columns) - shown} more column(s)" if len(columns) > shown else ""
+    rows = ", ".join(repr(r) for r in report.row_examples[:3])
+    return (
+        f"{report.n_missing:,} missing cell(s) of {report.n_cells:,} in "
+        f"{report.rows_with_missing:,} row(s) and {len(columns):,} column(s) (most: {named}"
+        f"{more}){f'; rows such as {rows}' if rows else ''}"
+    )
 
 
 def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.ndarray | None:
@@ -409,6 +429,14 @@ def run_factors(
         n_iter=_maybe_int(getattr(model, "n_iter_", None)),
         converged=_maybe_bool(getattr(model, "converged_", None)),
     )
+    quality, reasons = fit_quality(summary.fit_stats)
+    summary = dataclasses.replace(summary, fit_quality=quality, fit_quality_reasons=reasons)
+    if quality in ("poor", "mediocre"):
+        warnings.append(
+            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings and "
+            "scores describe a model the data reject; try more factors or another method. "
+            f"Cut-offs: {FIT_CUTOFF_SOURCES}"
+        )
     if summary.converged is False and max_iter is None:
         warnings.append(f"the {method} fit did not converge; read the loadings with care")
     heywood = [t for t, u in zip(tasks, psi, strict=True) if u < 0.005]

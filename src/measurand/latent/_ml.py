@@ -270,3 +270,48 @@ def fit_statistics(
         "null_df": null_df,
         "n_obs": int(n_obs),
     }
+
+
+FIT_CUTOFFS = {
+    "rmsea_good": 0.06,
+    "rmsea_poor": 0.10,
+    "tli_good": 0.95,
+    "tli_poor": 0.90,
+}
+FIT_CUTOFF_SOURCES = (
+    "Hu & Bentler (1999), Structural Equation Modeling 6(1):1-55: RMSEA <= .06 and TLI >= .95 "
+    "for a good fit; Browne & Cudeck (1993), in Testing Structural Equation Models, pp. 136-162: "
+    "RMSEA > .10 a poor fit"
+)
+
+
+def fit_quality(stats: dict[str, object]) -> tuple[str | None, tuple[str, ...]]:
+    """Label the fit ``"good"``, ``"mediocre"`` or ``"poor"`` by conventional cut-offs.
+
+    Poor: RMSEA > .10 (Browne & Cudeck 1993) or TLI < .90; mediocre: RMSEA > .06 or TLI < .95
+    (Hu & Bentler 1999's cut-offs for a good fit); good otherwise. The chi-square test is not
+    used: with hundreds of rows it rejects models that fit well. Returns (None, ()) when neither
+    index is defined (a singular matrix or df <= 0). The reasons name each index that missed.
+    """
+    rmsea = stats.get("rmsea")
+    tli = stats.get("tli")
+    rmsea = float(rmsea) if isinstance(rmsea, int | float) and math.isfinite(rmsea) else None
+    tli = float(tli) if isinstance(tli, int | float) and math.isfinite(tli) else None
+    if rmsea is None and tli is None:
+        return None, ()
+    c = FIT_CUTOFFS
+    reasons: list[str] = []
+    label = "good"
+    if rmsea is not None and rmsea > c["rmsea_poor"]:
+        label = "poor"
+        reasons.append(f"RMSEA {rmsea:.3f} > {c['rmsea_poor']:.2f}")
+    elif rmsea is not None and rmsea > c["rmsea_good"]:
+        label = "mediocre"
+        reasons.append(f"RMSEA {rmsea:.3f} > {c['rmsea_good']:.2f}")
+    if tli is not None and tli < c["tli_poor"]:
+        label = "poor"
+        reasons.append(f"TLI {tli:.3f} < {c['tli_poor']:.2f}")
+    elif tli is not None and tli < c["tli_good"]:
+        label = "mediocre" if label == "good" else label
+        reasons.append(f"TLI {tli:.3f} < {c['tli_good']:.2f}")
+    return label, tuple(reasons)

@@ -34,8 +34,8 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
     pa = result.parallel_analysis
     scree = report.section("How many factors? Horn's parallel analysis")
     scree.add(
-        f"Eigenvalues of the observed correlation matrix ({pa.kind.upper()}) against those of "
-        f"{pa.n_iter:,} random normal matrices of the same shape. k = {pa.k}: leading "
+        f"Compared: {pa.kind_label} (`{pa.kind}`), observed against those of "
+        f"{pa.n_resamples:,} random normal matrices of the same shape. k = {pa.k}: leading "
         f"eigenvalues above the random {_q(pa.quantile)}, up to the first crossing; {pa.k_mean} "
         f"against the random mean; {pa.k_count} eigenvalues above the percentile in all. "
         f"Fitted: **k = {k}** ({result.n_factors_rule})."
@@ -143,6 +143,17 @@ def _headline(result: FactorsResult, level: str) -> str:
         f"- The {len(result.data.tasks)} tasks measure **{result.n_factors} factor(s)** "
         f"({result.n_factors_rule}); {_model_name(result)}.",
     ]
+    quality = getattr(result.model, "fit_quality", None)
+    if quality in ("poor", "mediocre"):
+        lines[0] = (
+            f"- **The {result.n_factors}-factor model fits {quality}ly** "
+            f"({'; '.join(result.model.fit_quality_reasons)}; cut-offs RMSEA ≤ .06 and TLI ≥ "
+            f".95 for a good fit, Hu & Bentler 1999; RMSEA > .10 poor, Browne & Cudeck 1993): "
+            f"the {len(result.data.tasks)} tasks are not well described by "
+            f"{result.n_factors} factor(s) ({result.n_factors_rule}); {_model_name(result)}."
+        )
+    elif quality == "good":
+        lines[0] += " The model fits well (RMSEA ≤ .06, TLI ≥ .95; Hu & Bentler 1999)."
     h2 = result.model.communalities
     order = np.argsort(h2)
     lines.append(
@@ -413,7 +424,7 @@ def _scree_figure(pa: Any, k: int):
     )
     return style_figure(
         fig,
-        title=f"Scree: observed vs random eigenvalues ({pa.n_iter:,} draws)",
+        title=f"Scree: observed vs random eigenvalues ({pa.n_resamples:,} draws)",
         xaxis_title="component",
         yaxis_title="eigenvalue",
         height=420,
