@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+
 from _scale import checkout, cleanup, fmt, ratio, run_child, tempdir
 
 CHILD = """

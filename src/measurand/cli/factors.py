@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -110,7 +111,10 @@ def factors_command(
         show_default=False,
     ),
     id_col: str = typer.Option(
-        ..., "--id-col", help="Column naming each row (unique).", show_default=False
+        None,
+        "--id-col",
+        help="Column naming each row (required; with --correlation: the variables, optional).",
+        show_default=False,
     ),
     include: list[str] = typer.Option(
         None, "--include", "-i", help="Metric columns to use (pattern, repeatable; default all)."
@@ -167,6 +171,14 @@ def factors_command(
     pool_size: int = typer.Option(
         None, "--pool-size", min=1, help="Item pool: subsample this many items."
     ),
+    correlation: bool = typer.Option(
+        False,
+        "--correlation",
+        help="INPUT is a correlation (or covariance) matrix; give --n-obs.",
+    ),
+    n_obs: int = typer.Option(
+        None, "--n-obs", min=3, help="With --correlation: observations behind the matrix."
+    ),
     out: Path = OutOption,
     force: bool = ForceOption,
     seed: int = SeedOption,
@@ -192,6 +204,30 @@ def factors_command(
     if export_pool is not None and export_pool.exists() and not force:
         raise InputError("exists; pass --force to overwrite it", source=str(export_pool))
 
+    if correlation or n_obs is not None:
+        if not (correlation and n_obs is not None):
+            raise InputError("--correlation and --n-obs go together (a matrix and its n)")
+        _correlation_run(
+            input_path,
+            names_col=id_col,
+            n_obs=n_obs,
+            n_factors=n_factors,
+            k_rule=rule,
+            method=method_name,
+            rotation=rotation_name,
+            pa_iter=pa_iter,
+            pa_kind=pa_kind,
+            seed=seed,
+            export_pool=export_pool,
+            tau=tau,
+            pool_size=pool_size,
+            out=out,
+            force=force,
+            formats=formats,
+        )
+        return
+    if id_col is None:
+        raise InputError("--id-col is required (the column naming each row)")
     with working("reading the matrix") as progress:
         matrix = read_matrix(
             input_path,
@@ -233,6 +269,45 @@ def factors_command(
         console.print(f"item pool written to [bold]{export_pool}[/]")
 
 
+def _correlation_run(
+    input_path: Path,
+    *,
+    names_col,
+    n_obs,
+    out,
+    force,
+    formats,
+    export_pool,
+    tau,
+    pool_size,
+    **options: Any,
+) -> None:
+    from measurand.factors.workflow import run_factors_from_correlation
+    from measurand.io.correlation import read_correlation_matrix
+    from measurand.report import write_report
+    from measurand.report.factors import factors_report
+
+    with working("reading the correlation matrix") as progress:
+        matrix = read_correlation_matrix(input_path, names_col=names_col)
+        result = run_factors_from_correlation(
+            matrix,
+            n_obs=n_obs,
+            pool_tau=tau if export_pool is not None else None,
+            pool_size=pool_size,
+            progress=progress,
+            **options,
+        )
+        progress("writing report")
+        report = factors_report(result, source=str(input_path))
+        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        if export_pool is not None and result.item_pool is not None:
+            from measurand.io.pool import save_item_pool
+
+            save_item_pool(result.item_pool, export_pool)
+    print_summary(result)
+    print_written(out, written)
+
+
 def print_summary(result: FactorsResult, *, top: int = 10) -> None:
     """Factors found, the top of the leaderboard with rank intervals, held-out correlations."""
     data = result.data
@@ -264,7 +339,8 @@ def print_summary(result: FactorsResult, *, top: int = 10) -> None:
         )
         above = "–" if row.p_above_next != row.p_above_next else f"{row.p_above_next:.2f}"
         table.add_row(str(row.rank), row.name, ci, f"{row.aggregate:.3f}", above)
-    console.print(table)
+    if board.rows:
+        console.print(table)
     if result.heldout_validation is not None:
         for entry in result.heldout_validation.correlations:
             if entry.score == "aggregate":

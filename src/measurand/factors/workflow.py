@@ -64,6 +64,7 @@ __all__ = [
     "k_rule_label",
     "max_identified_factors",
     "run_factors",
+    "run_factors_from_correlation",
 ]
 
 METHODS = ("nonneg_em", "ml", "minres")
@@ -550,3 +551,191 @@ def _maybe_int(value: Any) -> int | None:
 
 def _maybe_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
+
+
+def run_factors_from_correlation(
+    correlation: Any,
+    *,
+    n_obs: int,
+    n_factors: int | str | None = None,
+    k_rule: str = "quantile",
+    method: str = "ml",
+    rotation: str | None = "auto",
+    pa_iter: int = 500,
+    pa_quantile: float = 0.95,
+    pa_kind: str = "pca",
+    pool_tau: float | None = None,
+    pool_size: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> FactorsResult:
+    """The factors analysis of a published correlation matrix of ``n_obs`` observations.
+
+    ``correlation`` is a :class:`measurand.io.correlation.CorrelationInput`. Parallel analysis
+    draws n_obs x p random data sets; the model is fitted to the matrix
+    (:meth:`measurand.latent.FactorAnalysis.fit` with ``n_obs``) and its fit statistics use
+    ``n_obs``. Without rows there are no scores: the leaderboard is empty and nothing is held
+    out. The default method is ``ml`` (the fit statistics of a published matrix are the point).
+    """
+    from measurand.latent.efa import FactorAnalysis
+    from measurand.latent.parallel import parallel_analysis
+    from measurand.latent.scores import communality
+
+    notify = progress or (lambda _message: None)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    k_rule = K_RULE_ALIASES.get(k_rule, k_rule)
+    if k_rule not in K_RULES:
+        raise InputError(f"k_rule must be one of {', '.join(K_RULES)}, got {k_rule!r}")
+    if rotation == "auto":
+        rotation = None if method == "nonneg_em" else "oblimin"
+    if isinstance(n_factors, str):
+        if n_factors != "auto":
+            raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
+        n_factors = None
+    R = np.asarray(correlation.correlation, dtype=np.float64)
+    tasks = list(correlation.names)
+    p = len(tasks)
+    warnings: list[str] = []
+    k_max = max_identified_factors(p)
+    if k_max < 1:
+        raise InputError(f"{p} variables cannot identify even one factor ((p − 1)² < p + 1)")
+    notify("parallel analysis")
+    pa = parallel_analysis(
+        R, n_obs=n_obs, n_resamples=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed
+    )
+    if n_factors is None:
+        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
+        rule = k_rule_label(k_rule, pa.quantile)
+    else:
+        k = int(n_factors)
+        if k < 1 or k > k_max:
+            raise InputError(f"{p} variables identify 1 to {k_max} factor(s); asked for {k}")
+        rule = "given"
+    if rotation is not None and k == 1:
+        rotation = None
+    notify(f"fitting the {k}-factor model ({method})")
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        model = FactorAnalysis(k, method=method, rotation=rotation, seed=seed).fit(
+            R, column_names=tasks, n_obs=n_obs
+        )
+    warnings.extend(dict.fromkeys(str(w.message) for w in caught))
+    lam = np.asarray(model.loadings_, dtype=np.float64)
+    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
+    phi = np.asarray(model.phi_, dtype=np.float64)
+    h2 = communality(lam, psi, phi)
+    factor_names = tuple(f"factor {j + 1}" for j in range(k))
+    quality, reasons = fit_quality(model.fit_stats_)
+    if quality in ("poor", "mediocre"):
+        warnings.append(
+            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings "
+            f"describe a model the data reject. Cut-offs: {FIT_CUTOFF_SOURCES}"
+        )
+    summary = ModelSummary(
+        method=method,
+        rotation=rotation,
+        n_factors=k,
+        factors=factor_names,
+        tasks=tuple(
+            TaskLoading(
+                task=task,
+                loadings=tuple(float(v) for v in lam[j]),
+                uniqueness=float(psi[j]),
+                communality=float(h2[j]),
+                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
+            )
+            for j, task in enumerate(tasks)
+        ),
+        phi=phi,
+        fit_stats=dict(model.fit_stats_),
+        n_iter=int(model.n_iter_),
+        converged=bool(model.converged_),
+        fit_quality=quality,
+        fit_quality_reasons=reasons,
+    )
+    board = LeaderboardResult(
+        rows=(),
+        order=np.zeros(0, dtype=np.int64),
+        weights=np.full(k, 1.0 / k),
+        method=method,
+        n_factors=k,
+        rotation=rotation,
+        n_resamples=0,
+        n_valid=0,
+        confidence_level=0.95,
+        n_tasks=p,
+        mean_distinct_tasks=float("nan"),
+        refit=False,
+    )
+    pool = None
+    if pool_tau is not None:
+        pool = item_pool(
+            lam,
+            tau=pool_tau,
+            n_pool=pool_size,
+            seed=seed,
+            item_names=tasks,
+            metadata={
+                "source": correlation.source,
+                "method": method,
+                "rotation": rotation,
+                "n_factors": k,
+                "n_rows": int(n_obs),
+            },
+        )
+    settings = FactorsSettings(
+        n_factors=None if rule != "given" else k,
+        k_rule=k_rule,
+        method=method,
+        rotation=rotation,
+        missing="error",
+        weights=None,
+        fixed_psi={},
+        h2_ceiling={},
+        pa_iter=int(pa_iter),
+        pa_quantile=float(pa_quantile),
+        pa_kind=pa_kind,
+        n_resamples=0,
+        confidence_level=0.95,
+        pool_tau=pool_tau,
+        pool_size=pool_size,
+        seed=int(seed),
+    )
+    data = DataSummary(
+        source=correlation.source,
+        id_col="",
+        n_rows=int(n_obs),
+        n_rows_used=int(n_obs),
+        tasks=tuple(tasks),
+        heldout=(),
+        directions=dict.fromkeys(tasks, 1),
+        dropped_constant=(),
+        missing=MissingReport(
+            n_missing=0,
+            n_cells=p * p,
+            by_column={},
+            rows_with_missing=0,
+            row_examples=(),
+            heldout_by_column={},
+        ),
+        missing_policy="error",
+        rows_dropped=(),
+        n_imputed=0,
+        notes=(f"a {p} x {p} correlation matrix of n = {n_obs} observations (no rows: no scores)",),
+    )
+    return FactorsResult(
+        settings=settings,
+        data=data,
+        parallel_analysis=pa,
+        n_factors=k,
+        n_factors_rule=rule,
+        model=summary,
+        leaderboard=board,
+        heldout_validation=None,
+        item_pool=pool,
+        warnings=tuple(warnings),
+        _scores=np.zeros((0, k)),
+        _row_names=(),
+        _heldout_values={},
+    )

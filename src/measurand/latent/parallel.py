@@ -219,6 +219,7 @@ def parallel_analysis(
     quantile: float = 0.95,
     kind: str = "pca",
     seed: SeedLike = None,
+    n_obs: int | None = None,
 ) -> ParallelAnalysisResult:
     """Horn's parallel analysis of ``Z`` (n, p); see the module docstring for the rules.
 
@@ -237,16 +238,40 @@ def parallel_analysis(
         kinds need p < n so that R is invertible. See the module notes.
     seed
         Random seed; results are identical for the same seed.
+    n_obs
+        Given: ``Z`` is a (p, p) correlation (or covariance) matrix of ``n_obs`` observations
+        (psych's ``fa.parallel(r, n.obs = )``): its eigenvalues are observed, the random data
+        sets are n_obs x p.
     """
+    if n_obs is not None:
+        from measurand.latent._corr import correlation_from_matrix
+
+        if isinstance(n_obs, bool) or not isinstance(n_obs, int | np.integer) or n_obs < 3:
+            raise InputError(f"n_obs must be an integer >= 3, got {n_obs!r}")
+        R = correlation_from_matrix(Z)
+        with blas_threads_for(R.shape[0]):
+            return _parallel_analysis(
+                None, n_resamples, quantile, kind, seed, correlation=R, n_obs=int(n_obs)
+            )
     X = as_data_matrix(Z)
     with blas_threads_for(min(X.shape)):
         return _parallel_analysis(X, n_resamples, quantile, kind, seed)
 
 
 def _parallel_analysis(
-    X: np.ndarray, n_iter: int, quantile: float, kind: str, seed: SeedLike
+    X: np.ndarray | None,
+    n_iter: int,
+    quantile: float,
+    kind: str,
+    seed: SeedLike,
+    *,
+    correlation: np.ndarray | None = None,
+    n_obs: int | None = None,
 ) -> ParallelAnalysisResult:
-    n, p = X.shape
+    if X is None:
+        n, p = int(n_obs), correlation.shape[0]
+    else:
+        n, p = X.shape
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
     if isinstance(n_iter, bool) or not isinstance(n_iter, int | np.integer) or n_iter < 1:
@@ -255,6 +280,45 @@ def _parallel_analysis(
         raise InputError(f"quantile must be in (0, 1), got {quantile!r}")
     if n < 3:
         raise InputError(f"parallel analysis needs at least 3 rows, got {n}")
+    if X is None:
+        if kind != "pca" and p >= n:
+            raise InputError(f"kind={kind!r} needs fewer variables than observations")
+        R = correlation
+        if kind != "pca" and not np.all(np.isfinite(_safe_smc(R))):
+            raise InputError(f"the correlation matrix is singular; kind={kind!r} cannot be used")
+        observed = np.linalg.eigvalsh(R)[::-1] if kind == "pca" else _factor_eigenvalues(R, kind)
+    else:
+        observed = _observed_from_data(X, kind)
+    rng = as_generator(seed)
+    random = _random_eigenvalues(n, p, int(n_iter), kind, rng)
+    random_mean = random.mean(axis=0)
+    random_quantile = np.quantile(random, quantile, axis=0)
+    above_quantile = observed > random_quantile
+    return ParallelAnalysisResult(
+        observed=observed,
+        random_mean=random_mean,
+        random_quantile=random_quantile,
+        k=_leading_true(above_quantile),
+        k_mean=_leading_true(observed > random_mean),
+        k_count=int(above_quantile.sum()),
+        kind=kind,
+        n_resamples=int(n_iter),
+        quantile=float(quantile),
+        n_obs=n,
+        n_vars=p,
+    )
+
+
+def _safe_smc(R: np.ndarray) -> np.ndarray:
+    try:
+        return smc(R)
+    except np.linalg.LinAlgError:
+        return np.full(R.shape[0], np.nan)
+
+
+def _observed_from_data(X: np.ndarray, kind: str) -> np.ndarray:
+    """Observed eigenvalues of data ``X`` (checks: shape, missing cells, constant columns)."""
+    n, p = X.shape
     has_missing = bool(np.isnan(X).any())
     if kind != "pca" and p >= n:
         raise InputError(
@@ -283,25 +347,7 @@ def _parallel_analysis(
         observed = np.linalg.eigvalsh(R)[::-1]
     else:
         observed = correlation_eigenvalues(X)
-
-    rng = as_generator(seed)
-    random = _random_eigenvalues(n, p, int(n_iter), kind, rng)
-    random_mean = random.mean(axis=0)
-    random_quantile = np.quantile(random, quantile, axis=0)
-    above_quantile = observed > random_quantile
-    return ParallelAnalysisResult(
-        observed=observed,
-        random_mean=random_mean,
-        random_quantile=random_quantile,
-        k=_leading_true(above_quantile),
-        k_mean=_leading_true(observed > random_mean),
-        k_count=int(above_quantile.sum()),
-        kind=kind,
-        n_resamples=int(n_iter),
-        quantile=float(quantile),
-        n_obs=n,
-        n_vars=p,
-    )
+    return observed
 
 
 def _leading_true(above: np.ndarray) -> int:

@@ -3,6 +3,7 @@ validation; a scree plot, a loadings heatmap, rank intervals and held-out scatte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,8 @@ _BLUE = "#1877F2"
 _RED = "#E4572E"
 _GREY = "#888888"
 _GREEN = "#2CA58D"
-_MAX_FIGURE_ROWS = 300
+_MAX_FIGURE_ROWS = 40  # rank-interval figure: the top rows (16 px each; ~760 px tall at most)
+_TABLE_TOP = 25  # leaderboard rows in the section; the rest go to the "all rows" appendix
 
 
 def factors_report(result: FactorsResult, *, source: str | None = None) -> Report:
@@ -70,11 +72,18 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
         loadings.figure(_ceiling_figure(result))
 
     board = result.leaderboard
-    lb = report.section("Leaderboard")
-    lb.add(_leaderboard_text(result, level))
-    lb.add(_leaderboard_table(result, level))
-    if board.n_valid:
-        lb.figure(_rank_figure(result, level))
+    if board.rows:
+        lb = report.section("Leaderboard")
+        lb.add(_leaderboard_text(result, level))
+        lb.add(_leaderboard_table(result, level, board.rows[:_TABLE_TOP]))
+        if len(board.rows) > _TABLE_TOP:
+            lb.add(
+                f"Top {_TABLE_TOP} of {len(board.rows)} rows; the other "
+                f'{len(board.rows) - _TABLE_TOP} are listed under "Leaderboard: all rows" at '
+                "the end of the report (and in results.json)."
+            )
+        if board.n_valid:
+            lb.figure(_rank_figure(result, level))
 
     if result.heldout_validation is not None:
         val = report.section("Held-out validation")
@@ -109,6 +118,9 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
     if result.warnings:
         report.section("Warnings").add("\n".join(f"- {w}" for w in result.warnings))
     report.section("Settings").add(_settings_text(result))
+    if len(board.rows) > _TABLE_TOP:
+        rest = report.section("Leaderboard: all rows")
+        rest.add(_leaderboard_table(result, level, board.rows[_TABLE_TOP:]))
     return report
 
 
@@ -316,11 +328,10 @@ def _leaderboard_text(result: FactorsResult, level: str) -> str:
     return text
 
 
-def _leaderboard_table(result: FactorsResult, level: str) -> str:
-    board = result.leaderboard
+def _leaderboard_table(result: FactorsResult, level: str, shown: Sequence[Any]) -> str:
     factors = result.model.factors
     rows = []
-    for r in board.rows:
+    for r in shown:
         rows.append(
             [
                 r.rank,
