@@ -89,3 +89,31 @@ def test_wide_matrix_runs_without_a_p_by_p_matrix(tmp_path):
     assert result.leaderboard.refit is False and result.leaderboard.n_valid == 50
     assert any("more tasks than rows" in w for w in result.warnings)
     assert np.isnan(result.model.fit_stats["rmsea"])
+
+
+def test_values_near_the_float_limit_are_named_not_called_missing(tmp_path):
+    from typer.testing import CliRunner
+
+    import measurand.cli.factors
+    import measurand.cli.noise  # noqa: F401
+    from measurand.cli._app import app
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 6))
+    x[:, 2] *= 1e307
+    x[:, 4] = 1.7e308 - np.abs(x[:, 4]) * 1e300
+    path = _write(tmp_path / "big.csv", x)
+    noise = _write(tmp_path / "noise.csv", x[:5] * 0.5)
+    runner = CliRunner()
+    for args in (
+        ["factors", str(path), "--id-col", "run"],
+        ["noise", str(path), str(noise), "--id-col", "run"],
+    ):
+        out = tmp_path / args[0]
+        result = runner.invoke(app, [*args, "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert "too large for float64" in result.output
+        assert "'task00002', 'task00004'" in result.output
+        assert "missing" not in result.output and "constant" not in result.output
+        assert "RuntimeWarning" not in result.output
+        assert not out.exists()

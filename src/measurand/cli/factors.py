@@ -228,16 +228,21 @@ def factors_command(
         return
     if id_col is None:
         raise InputError("--id-col is required (the column naming each row)")
+    import numpy as np
+
     with working("reading the matrix") as progress:
-        matrix = read_matrix(
-            input_path,
-            id_col=id_col,
-            include=include or None,
-            exclude=exclude or None,
-            row_filter=where or None,
-            lower_is_better=lower_is_better or None,
-            heldout=heldout or None,
-        )
+        # Overflow in the reader's z-scores (values near 1e308) is named by run_factors, not
+        # printed as raw numpy warnings.
+        with np.errstate(all="ignore"):
+            matrix = read_matrix(
+                input_path,
+                id_col=id_col,
+                include=include or None,
+                exclude=exclude or None,
+                row_filter=where or None,
+                lower_is_better=lower_is_better or None,
+                heldout=heldout or None,
+            )
         result = run_factors(
             matrix,
             n_factors=n_factors,

@@ -296,6 +296,7 @@ def run_factors(
     from measurand.latent._corr import (
         check_correlation,
         check_duplicate_columns,
+        check_no_overflow,
         correlation_matrix,
     )
     from measurand.latent.efa import FactorAnalysis
@@ -323,6 +324,12 @@ def run_factors(
         n_factors = None
     tasks = list(matrix.columns)
     warnings: list[str] = []
+    raw = getattr(matrix, "raw", None)
+    if raw is not None:
+        try:
+            check_no_overflow(raw, tasks, what=matrix.source)
+        except InputError as exc:
+            raise InputError(str(exc).split(": ", 1)[1], source=matrix.source) from None
 
     z, keep, n_imputed = _apply_missing(matrix, missing)
     row_names = tuple(name for name, k in zip(matrix.row_names, keep, strict=True) if k)

@@ -79,6 +79,16 @@ def as_run_matrix(data: Any, *, name: str) -> RunMatrix:
     )
 
 
+def read_matrix(*args: Any, **kwargs: Any) -> Any:
+    """:func:`measurand.io.matrix.read_matrix` without numpy's floating-point warnings: values
+    near ±1e308 overflow its statistics, and the noise workflow names those columns itself
+    (``latent._corr.check_no_overflow``) instead of printing raw RuntimeWarnings."""
+    from measurand.io.matrix import read_matrix as read
+
+    with np.errstate(all="ignore"):
+        return read(*args, **kwargs)
+
+
 def _exact(name: str) -> str:
     return f"re:^{re.escape(name)}$"
 
@@ -102,7 +112,6 @@ def read_noise_inputs(
     it is a task with zero rerun noise, without values it is missing from the noise matrix.
     A noise file with fewer than 2 data rows is refused before anything else.
     """
-    from measurand.io.matrix import read_matrix
     from measurand.io.table import count_rows
 
     rules: dict[str, Any] = {

@@ -27,6 +27,33 @@ def as_data_matrix(Z: object, *, allow_nan: bool = True, name: str = "Z") -> np.
     return X
 
 
+def check_no_overflow(X: np.ndarray, names: list[str] | tuple[str, ...], *, what: str) -> None:
+    """Refuse columns whose finite values overflow float64 in a mean or a variance.
+
+    Values near ±1e308 are finite, but their sum or the square of a deviation is not: every
+    statistic downstream would turn into inf or NaN and be reported as missing or constant.
+    Named here instead, before any of that happens.
+    """
+    values = np.asarray(X, dtype=np.float64)
+    finite = np.isfinite(values)
+    with np.errstate(over="ignore", invalid="ignore"):
+        counts = finite.sum(axis=0)
+        filled = np.where(finite, values, 0.0)
+        mean = filled.sum(axis=0) / np.maximum(counts, 1)
+        deviation = np.where(finite, values - mean, 0.0)
+        square_sum = np.sum(deviation * deviation, axis=0)
+    bad = np.flatnonzero((counts > 0) & ~(np.isfinite(mean) & np.isfinite(square_sum)))
+    if bad.size:
+        largest = float(np.max(np.abs(np.where(finite[:, bad], values[:, bad], 0.0))))
+        shown = ", ".join(repr(str(names[j])) for j in bad[:5])
+        more = f" and {bad.size - 5} more" if bad.size > 5 else ""
+        raise InputError(
+            f"{what}: column(s) {shown}{more} hold values too large for float64 arithmetic "
+            f"(largest |value| {largest:.3g}): their mean or variance overflows to infinity. "
+            "Rescale them (divide by a power of ten) or check the file"
+        )
+
+
 def correlation_matrix(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Pearson correlations, pairwise-complete when cells are missing (R ``use="pairwise"``).
 

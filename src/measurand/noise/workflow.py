@@ -291,8 +291,15 @@ def _matrix_noise(
     warnings: list[str],
     notify: Callable[[str], None],
 ) -> MatrixNoise:
+    from measurand.latent._corr import check_no_overflow
+
     sweep = as_run_matrix(sweep_in, name="sweep")
     noise = as_run_matrix(noise_in, name="noise")
+    for matrix in (sweep, noise):
+        try:
+            check_no_overflow(matrix.values, matrix.columns, what=matrix.source)
+        except InputError as exc:
+            raise InputError(str(exc).split(": ", 1)[1], source=matrix.source) from None
     if sweep.dropped_constant:
         raise InputError(
             f"metric(s) constant in the sweep: {', '.join(sweep.dropped_constant)}; their noise "
