@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from measurand.errors import InputError
-from measurand.latent._nonneg_em import fit_nonneg_em
 from measurand.io.matrix import read_matrix
+from measurand.latent._nonneg_em import fit_nonneg_em
 from measurand.noise import noise_floors, read_noise_inputs, run_noise
 from measurand.noise.snr import benchmark_snr, decision_accuracy
 
