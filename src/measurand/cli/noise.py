@@ -180,9 +180,9 @@ def noise_command(
             n_factors=factors,
             missing=missing,
             snr_threshold=snr_threshold,
-            alpha=alpha,
+            confidence_level=1 - alpha,
             pa_iter=pa_iter,
-            n_draws=draws,
+            n_resamples=draws,
             seed=seed,
             progress=progress,
         )

@@ -48,12 +48,15 @@ from typing import Any, Literal
 
 import numpy as np
 
+from measurand._compat import renamed_kwargs
 from measurand._result import Result
 from measurand.errors import InputError
 from measurand.noise.floors import (
     _as_matrix,
     _check_alpha,
     _task_names,
+    accepts_alpha,
+    confidence_to_alpha,
     f_ratio_interval,
     snr_from_share,
 )
@@ -254,6 +257,8 @@ def _pivot_quantiles(
     )
 
 
+@accepts_alpha
+@renamed_kwargs(n_draws="n_resamples")
 def projection_snr(
     sweep_z: np.ndarray,
     noise_z: np.ndarray,
@@ -262,8 +267,8 @@ def projection_snr(
     *,
     anchored: np.ndarray | None = None,
     psi_bounds: tuple[float, float] = (1e-3, 0.999),
-    alpha: float = 0.05,
-    n_draws: int = 2000,
+    confidence_level: float = 0.95,
+    n_resamples: int = 2000,
     seed: SeedLike = None,
 ) -> ProjectionSNR:
     """Per-factor and mean-θ SNR of the posterior-mean scores (see the module notes).
@@ -280,12 +285,15 @@ def projection_snr(
     anchored:
         (p,) bool: the tasks whose ψ was fixed from these same reruns' noise share (clipped to
         ``psi_bounds``). Then the noise variance is cross-fitted and the interval calibrated by
-        a parametric bootstrap (``n_draws`` draws from ``seed``); this needs m ≥ 3 reruns.
+        a parametric bootstrap (``n_resamples`` draws from ``seed``; old name ``n_draws``);
+        this needs m ≥ 3 reruns.
         ``None`` (or no anchored task): the map does not depend on the reruns, and the plain
         projection with its exact F interval is used.
-    alpha:
-        Intervals have confidence ``1 − alpha``.
+    confidence_level:
+        Level of the intervals (old name ``alpha`` = 1 − confidence_level).
     """
+    alpha = confidence_to_alpha(confidence_level)
+    n_draws = n_resamples
     _check_alpha(alpha)
     weights = posterior_map(loadings, uniquenesses)
     lam = np.asarray(loadings, dtype=np.float64).reshape(weights.shape)

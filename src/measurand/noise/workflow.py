@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from measurand._compat import renamed_kwargs
 from measurand._result import Result
 from measurand.errors import InputError
 from measurand.io.noise_inputs import RunMatrix, as_run_matrix, read_noise_inputs
@@ -43,6 +44,8 @@ from measurand.noise.floors import (
     NoiseFloors,
     _check_alpha,
     _check_snr_threshold,
+    accepts_alpha,
+    confidence_to_alpha,
     noise_floors,
 )
 from measurand.noise.seeds import SeedSplit, seed_split
@@ -342,7 +345,7 @@ def _matrix_noise(
     sweep_common = sweep.values[:, s_idx]
     noise_common = noise.values[:, n_idx]
     notify("noise floors")
-    floors = noise_floors(sweep_common, noise_common, tasks=common, alpha=alpha)
+    floors = noise_floors(sweep_common, noise_common, tasks=common, confidence_level=1 - alpha)
     warnings.extend(_sign_flip_warnings(sweep_common, noise_common, common))
     zero_noise = tuple(c for c, v in zip(common, floors.var_noise, strict=True) if v == 0)
 
@@ -458,8 +461,8 @@ def _matrix_noise(
         fit.uniquenesses,
         anchored=anchored if cross_fit else None,
         psi_bounds=PSI_BOUNDS,
-        alpha=alpha,
-        n_draws=n_draws,
+        confidence_level=1 - alpha,
+        n_resamples=n_draws,
         seed=seed,
     )
     low_factors = tuple(
@@ -595,6 +598,8 @@ def _task_table(
     return tuple(rows)
 
 
+@accepts_alpha
+@renamed_kwargs(n_draws="n_resamples")
 def run_noise(
     sweep: Any = None,
     noise: Any = None,
@@ -607,9 +612,9 @@ def run_noise(
     n_factors: int | None = None,
     missing: str = "drop",
     snr_threshold: float = 1.0,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     pa_iter: int = 500,
-    n_draws: int = 2000,
+    n_resamples: int = 2000,
     seed: int | None = 0,
     progress: Callable[[str], None] | None = None,
 ) -> NoiseResult:
@@ -633,9 +638,9 @@ def run_noise(
         ``"drop"`` or ``"zero"``: what happens to sweep tasks missing from the noise matrix.
     snr_threshold:
         Tasks and factors whose SNR is below it are flagged (the recommendation list).
-    alpha:
-        Intervals have confidence ``1 − alpha``.
-    n_draws:
+    confidence_level:
+        Level of every interval (old name ``alpha`` = 1 − confidence_level).
+    n_resamples:
         Parametric-bootstrap draws for the factor SNR intervals.
     seed:
         Seed of every random procedure.
@@ -645,6 +650,8 @@ def run_noise(
     if missing not in MISSING_CHOICES:
         raise InputError(f"missing must be 'drop' or 'zero', got {missing!r}")
     _check_snr_threshold(snr_threshold)
+    alpha = confidence_to_alpha(confidence_level)
+    n_draws = n_resamples
     _check_alpha(alpha)
     if (sweep is None) != (noise is None):
         raise InputError("give both a sweep matrix and a noise matrix (or neither)")
@@ -677,7 +684,7 @@ def run_noise(
             window=seeds_window,
             metric=seeds_metric,
             conditions=seeds_conditions,
-            alpha=alpha,
+            confidence_level=confidence_level,
             snr_threshold=snr_threshold,
         )
         if seeds.skipped:
