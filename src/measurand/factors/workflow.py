@@ -203,6 +203,14 @@ def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndar
     return np.where(missing, 0.0, z), keep, int(missing.sum())
 
 
+def _stream(seed: int, analysis: str) -> Any:
+    """The random stream of one analysis of this verb: keyed by what it computes, never by a
+    loop position (``measurand.stats._rng``): same seed + same analysis → same numbers."""
+    from measurand.stats._rng import keyed_sequence, root_sequence
+
+    return keyed_sequence(root_sequence(seed), "factors", analysis)
+
+
 def describe_missing(report: MissingReport, *, shown: int = 5) -> str:
     """One short line about the missing cells: counts, then the columns with the most missing
     cells (at most ``shown`` named) and how many more there are — never every column of a wide
@@ -364,7 +372,13 @@ def run_factors(
         raise InputError(f"{p} tasks cannot identify even one factor ((p − 1)² < p + 1)")
 
     notify("parallel analysis")
-    pa = parallel_analysis(z, n_resamples=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
+    pa = parallel_analysis(
+        z,
+        n_resamples=pa_iter,
+        quantile=pa_quantile,
+        kind=pa_kind,
+        seed=_stream(seed, "parallel_analysis"),
+    )
     if n_factors is None:
         k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
         rule = k_rule_label(k_rule, pa.quantile)
@@ -405,7 +419,7 @@ def run_factors(
             method=method,
             rotation=rotation,
             fixed_uniquenesses=share,
-            seed=seed,
+            seed=_stream(seed, "model"),
             max_iter=max_iter,
         ).fit(z[canonical], column_names=tasks)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
@@ -465,7 +479,7 @@ def run_factors(
         fixed_psi=share,
         n_resamples=n_resamples,
         confidence_level=confidence_level,
-        seed=seed,
+        seed=_stream(seed, "leaderboard"),
         fit=model,
     )
     theta = np.empty((n, k))
@@ -489,7 +503,7 @@ def run_factors(
             lam,
             tau=pool_tau,
             n_pool=pool_size,
-            seed=seed,
+            seed=_stream(seed, "item_pool"),
             item_names=tasks,
             metadata={
                 "source": matrix.source,
@@ -497,6 +511,8 @@ def run_factors(
                 "rotation": rotation,
                 "n_factors": k,
                 "n_rows": n,
+                "seed": int(seed),
+                "seed_stream": "factors/item_pool",
             },
         )
 
@@ -609,7 +625,12 @@ def run_factors_from_correlation(
         raise InputError(f"{p} variables cannot identify even one factor ((p − 1)² < p + 1)")
     notify("parallel analysis")
     pa = parallel_analysis(
-        R, n_obs=n_obs, n_resamples=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed
+        R,
+        n_obs=n_obs,
+        n_resamples=pa_iter,
+        quantile=pa_quantile,
+        kind=pa_kind,
+        seed=_stream(seed, "parallel_analysis"),
     )
     if n_factors is None:
         k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
@@ -624,9 +645,9 @@ def run_factors_from_correlation(
     notify(f"fitting the {k}-factor model ({method})")
     with warnings_module.catch_warnings(record=True) as caught:
         warnings_module.simplefilter("always")
-        model = FactorAnalysis(k, method=method, rotation=rotation, seed=seed).fit(
-            R, column_names=tasks, n_obs=n_obs
-        )
+        model = FactorAnalysis(
+            k, method=method, rotation=rotation, seed=_stream(seed, "model")
+        ).fit(R, column_names=tasks, n_obs=n_obs)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
     lam = np.asarray(model.loadings_, dtype=np.float64)
     psi = np.asarray(model.uniquenesses_, dtype=np.float64)
@@ -681,7 +702,7 @@ def run_factors_from_correlation(
             lam,
             tau=pool_tau,
             n_pool=pool_size,
-            seed=seed,
+            seed=_stream(seed, "item_pool"),
             item_names=tasks,
             metadata={
                 "source": correlation.source,
@@ -689,6 +710,8 @@ def run_factors_from_correlation(
                 "rotation": rotation,
                 "n_factors": k,
                 "n_rows": int(n_obs),
+                "seed": int(seed),
+                "seed_stream": "factors/item_pool",
             },
         )
     settings = FactorsSettings(

@@ -242,6 +242,13 @@ def _float_or_none(value: float) -> float | None:
     return None if not np.isfinite(value) and not np.isinf(value) else float(value)
 
 
+def _stream(seed: Any, analysis: str) -> Any:
+    """The random stream of one analysis, keyed by what it computes (``measurand.stats._rng``)."""
+    from measurand.stats._rng import keyed_sequence, root_sequence
+
+    return keyed_sequence(root_sequence(seed), "noise", analysis)
+
+
 def _choose_k(
     z: np.ndarray,
     n_factors: int | None,
@@ -274,7 +281,9 @@ def _choose_k(
         return k, "given", None
     from measurand.latent.parallel import parallel_analysis
 
-    pa = parallel_analysis(z, n_resamples=pa_iter, quantile=0.95, seed=seed)
+    pa = parallel_analysis(
+        z, n_resamples=pa_iter, quantile=0.95, seed=_stream(seed, "parallel_analysis")
+    )
     k = clamp_suggested_k(int(pa.k), p, warnings)
     return k, k_rule_label("quantile", pa.quantile), int(pa.k)
 
@@ -394,7 +403,11 @@ def _matrix_noise(
             "care)"
         )
     fit = fit_nonneg_em(
-        z, k, fixed_psi=fixed_psi, seed=seed, max_iter=_WIDE_EM_STEPS if wide else 5000
+        z,
+        k,
+        fixed_psi=fixed_psi,
+        seed=_stream(seed, "model"),
+        max_iter=_WIDE_EM_STEPS if wide else 5000,
     )
     if not fit.converged and not wide:
         warnings.append(f"the factor model did not converge in {fit.n_iter} EM steps")
@@ -463,7 +476,7 @@ def _matrix_noise(
         psi_bounds=PSI_BOUNDS,
         confidence_level=1 - alpha,
         n_resamples=n_draws,
-        seed=seed,
+        seed=_stream(seed, "projection_snr"),
     )
     low_factors = tuple(
         label
