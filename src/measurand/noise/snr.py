@@ -62,6 +62,8 @@ from measurand.noise.floors import (
 )
 from measurand.stats._rng import SeedLike, as_generator
 
+_WIDE_P = 2000  # more tasks than this: the SNR bootstrap draws in float32
+
 __all__ = [
     "BenchmarkSNR",
     "DecisionAccuracy",
@@ -185,6 +187,14 @@ class _Anchor:
         self.anchored = anchored
         self.bounds = bounds
 
+    def astype(self, dtype: type) -> _Anchor:
+        """A copy with its arrays in ``dtype`` (the wide-matrix bootstrap runs in float32)."""
+        copy = _Anchor.__new__(_Anchor)
+        copy.var1, copy.var0 = self.var1.astype(dtype), self.var0.astype(dtype)
+        copy.psi = np.asarray(self.psi).astype(dtype)
+        copy.anchored, copy.bounds = self.anchored, self.bounds
+        return copy
+
     def psi_from_noise_var(self, noise_var: np.ndarray) -> np.ndarray:
         share = np.clip(noise_var / self.var1, *self.bounds)
         return np.where(self.anchored, share * self.var0, self.psi)
@@ -232,14 +242,21 @@ def _pivot_quantiles(
     """
     p, k = loadings.shape
     k1 = k + 1
-    sd = np.sqrt(noise_var_z)
+    # Wide matrices: single precision for the drawn reruns (half the memory traffic and half
+    # the cost of the normals); the pivot is a Monte Carlo quantile, far coarser than 1e-6.
+    wide = p > _WIDE_P
+    dtype = np.float32 if wide else np.float64
+    sd = np.sqrt(noise_var_z).astype(dtype)
+    if wide:
+        loadings = loadings.astype(np.float32)
+        anchor = anchor.astype(np.float32)
     chunk = max(1, int(50e6 // (8 * m * p * (k1 + 2))))
     columns = _aggregate_columns(k)
     outer = (loadings[:, :, None] * loadings[:, None, :]).reshape(p, k * k)
     ratios = np.empty((n_draws, k1))
     for start in range(0, n_draws, chunk):
         size = min(chunk, n_draws - start)
-        draws = rng.standard_normal((size, m, p)) * sd
+        draws = rng.standard_normal((size, m, p), dtype=dtype) * sd
         estimate = _cross_fitted_noise_var(draws, loadings, anchor)
         psi = anchor.psi_from_noise_var(np.var(draws, axis=-2, ddof=1))  # (b, p)
         # Σ_p W_pf² σ²_p with W = Ψ⁻¹Λ M⁻¹ C: diag(Cᵀ M⁻¹ (Σ_p σ²_p/ψ_p² λ_pλ_pᵀ) M⁻¹ C).
