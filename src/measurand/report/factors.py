@@ -19,6 +19,8 @@ _GREY = "#888888"
 _GREEN = "#2CA58D"
 _MAX_FIGURE_ROWS = 40  # rank-interval figure: the top rows (16 px each; ~760 px tall at most)
 _TABLE_TOP = 25  # leaderboard rows in the section; the rest go to the "all rows" appendix
+_MAX_TASKS = 40  # more tasks: tables and figures show a chosen subset (all are in results.json)
+_PER_FACTOR = 10
 
 
 def factors_report(result: FactorsResult, *, source: str | None = None) -> Report:
@@ -110,8 +112,15 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
                 ["Task", *(f"axis {j}" for j in range(pool.z.shape[1]))],
                 [
                     [cell_code(name), *row]
-                    for name, row in zip(pool.item_names, pool.z.tolist(), strict=True)
+                    for name, row in zip(
+                        pool.item_names[:_MAX_TASKS], pool.z[:_MAX_TASKS].tolist(), strict=True
+                    )
                 ],
+            )
+            + (
+                f"\n\nFirst {_MAX_TASKS} of {len(pool.item_names)} items; all are in the pool file."
+                if len(pool.item_names) > _MAX_TASKS
+                else ""
             )
         )
 
@@ -219,7 +228,8 @@ def _data_text(result: FactorsResult) -> str:
     data = result.data
     negated = [c for c, d in data.directions.items() if d < 0]
     lines = [
-        f"- Tasks ({len(data.tasks)}): {', '.join(code(t) for t in data.tasks)}.",
+        f"- Tasks ({len(data.tasks)}): {', '.join(code(t) for t in data.tasks[:20])}"
+        f"{f' and {len(data.tasks) - 20} more' if len(data.tasks) > 20 else ''}.",
         f"- Z-scored per task (ddof 0); negated so that higher = better: "
         f"{', '.join(code(c) for c in negated) if negated else 'none'}.",
     ]
@@ -277,11 +287,35 @@ def _task_order(lam: np.ndarray) -> np.ndarray:
     return np.lexsort((-strength, dominant))
 
 
-def _loadings_table(result: FactorsResult) -> str:
+def _shown_tasks(result: FactorsResult) -> np.ndarray:
+    """Task indices to show, in the loadings order: all up to 40 tasks; beyond, the 10 tasks
+    loading most on each factor and the 10 with the lowest h² (the rest are in results.json)."""
     model = result.model
     lam = model.loadings
+    order = _task_order(lam)
+    if len(order) <= _MAX_TASKS:
+        return order
+    keep = set(np.argsort(model.communalities)[:_PER_FACTOR].tolist())
+    for f in range(lam.shape[1]):
+        keep.update(np.argsort(-lam[:, f])[:_PER_FACTOR].tolist())
+    return np.array([j for j in order if j in keep], dtype=np.int64)
+
+
+def _subset_note(result: FactorsResult, shown: int) -> str:
+    total = len(result.model.tasks)
+    if shown == total:
+        return ""
+    return (
+        f"\n\nShown: {shown} of {total} tasks (the {_PER_FACTOR} loading most on each factor and "
+        f"the {_PER_FACTOR} with the lowest h²); every task is in results.json (`model.tasks`)."
+    )
+
+
+def _loadings_table(result: FactorsResult) -> str:
+    model = result.model
     rows = []
-    for j in _task_order(lam):
+    shown = _shown_tasks(result)
+    for j in shown:
         t = model.tasks[j]
         rows.append(
             [
@@ -292,7 +326,8 @@ def _loadings_table(result: FactorsResult) -> str:
                 t.dominant_factor,
             ]
         )
-    return md_table(["Task", *model.factors, "h²", "ψ", "Dominant"], rows)
+    table = md_table(["Task", *model.factors, "h²", "ψ", "Dominant"], rows)
+    return table + _subset_note(result, len(shown))
 
 
 def _fit_stats_table(stats: dict[str, Any]) -> str:
@@ -447,7 +482,7 @@ def _loadings_figure(result: FactorsResult):
 
     model = result.model
     lam = model.loadings
-    order = _task_order(lam)
+    order = _shown_tasks(result)
     labels = [f"{model.tasks[j].task} (h²={model.tasks[j].communality:.2f})" for j in order]
     nonneg = model.method == "nonneg_em" or bool(np.all(lam >= 0))
     colors = (
@@ -467,7 +502,8 @@ def _loadings_figure(result: FactorsResult):
     )
     return style_figure(
         fig,
-        title="Loadings, tasks grouped by dominant factor (h² in the label)",
+        title="Loadings, tasks grouped by dominant factor (h² in the label)"
+        + ("" if len(order) == len(model.tasks) else f"; {len(order)} of {len(model.tasks)} tasks"),
         height=max(350, 24 * len(labels) + 120),
         yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
         margin={"l": 20},
@@ -478,7 +514,7 @@ def _ceiling_figure(result: FactorsResult):
     import plotly.graph_objects as go
 
     ceilings = result.settings.h2_ceiling
-    tasks = sorted(ceilings, key=lambda t: -ceilings[t])
+    tasks = sorted(ceilings, key=lambda t: -ceilings[t])[: _MAX_TASKS * 2]
     by_name = {t.task: t.communality for t in result.model.tasks}
     ceiling = np.clip(np.array([ceilings[t] for t in tasks]), 0.0, 1.0)
     h2 = np.array([by_name[t] for t in tasks])
