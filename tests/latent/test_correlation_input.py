@@ -91,3 +91,18 @@ def test_bad_matrices_are_refused() -> None:
         FactorAnalysis(2).fit(holes, n_obs=n_obs)
     with pytest.raises(InputError, match="n_obs"):
         FactorAnalysis(2).fit(R, n_obs=1)
+
+
+def test_duplicate_screen_equals_the_blocked_rule() -> None:
+    from measurand.latent._corr import _duplicate_pairs_blocked, duplicate_column_pairs
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((25, 3000))
+    X[:, 2999] = 2.0 * X[:, 10] - 5.0
+    X[:, 1500] = -X[:, 20]
+    X[:, 700] = X[:, 30] + 1e-12 * rng.standard_normal(25)
+    X[:, 701] = X[:, 31] + 1e-3 * rng.standard_normal(25)  # close, but |r| < 1 - 1e-10
+    centred = X - X.mean(axis=0)
+    unit = centred / np.linalg.norm(centred, axis=0)
+    expected = sorted(_duplicate_pairs_blocked(unit, 10))
+    assert duplicate_column_pairs(X) == expected == [(10, 2999), (20, 1500), (30, 700)]
