@@ -117,3 +117,11 @@ def test_values_near_the_float_limit_are_named_not_called_missing(tmp_path):
         assert "missing" not in result.output and "constant" not in result.output
         assert "RuntimeWarning" not in result.output
         assert not out.exists()
+
+
+def test_wide_matrix_refuses_ml_before_forming_p_by_p(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((20, 2100))
+    matrix = read_matrix(_write(tmp_path / "wide.csv", x), id_col="run")
+    with pytest.raises(InputError, match="nonneg_em"):
+        run_factors(matrix, method="ml", n_resamples=0, pa_iter=10)

@@ -361,6 +361,12 @@ def run_factors(
     if p < 2:
         raise InputError(f"only {p} task column(s) ({', '.join(tasks)}); need at least 2")
     wide = p > _WIDE_P and p >= n
+    if wide and method != "nonneg_em":
+        raise InputError(
+            f"{p} tasks and {n} rows: method {method!r} needs the p x p correlation matrix, which "
+            "is singular with more tasks than rows (and would take "
+            f"{8 * p * p / 2**30:.1f} GiB); use --method nonneg_em, which works on the data"
+        )
     if wide:
         check_duplicate_columns(z, tasks)  # the rule of check_correlation, without p x p
     else:
