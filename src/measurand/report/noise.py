@@ -348,7 +348,8 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     )
     d_pos = {} if m.decision is None else {t: i for i, t in enumerate(m.decision.tasks)}
     brows = []
-    for j, task in enumerate(b.tasks):
+    for j in _head_tail(len(b.tasks)):
+        task = b.tasks[j]
         cells = [cell_code(task), _num(b.signal[j], 3), _num(b.noise[j], 3), _num(b.snr[j], 3)]
         if has_target:
             i = d_pos.get(task)
@@ -357,7 +358,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     bench_headers = ["Task", "Relative dispersion", "Relative noise", "SNR"]
     if has_target:
         bench_headers.append("Decision acc.")
-    bench.add(md_table(bench_headers, brows))
+    bench.add(md_table(bench_headers, brows) + _omitted(len(b.tasks), "tasks"))
 
     rec = report.section("Recommendation")
     lines = []
