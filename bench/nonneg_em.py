@@ -41,9 +41,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from _common import timed
-from measurand.latent._nonneg_em import _Covariance, _start, fit_nonneg_em
-from measurand.latent.leaderboard import _draw_tasks, _min_distinct, leaderboard, posterior_scores
 from measurand.io.matrix import read_matrix
+from measurand.latent._leaderboard import _draw_tasks, _min_distinct, leaderboard, posterior_scores
+from measurand.latent._nonneg_em import _Covariance, _start, fit_nonneg_em
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/obsscaling"
 TASKS = ["MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM8K", "XWinograd", "HumanEval"]

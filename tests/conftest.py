@@ -6,8 +6,8 @@ on every run.
 
 Real data live beside the repository, in ``../shared/data`` (``shared_paths.SHARED_DATA``, the
 one place that knows the path; tests import it or use the ``shared_data`` fixture). Locally,
-tests that need it skip when it is absent; under CI a missing folder fails the whole run before any test runs,
-so that CI never passes by skipping them.
+tests that need it skip when it is absent; under CI a missing folder fails the whole run before
+any test runs, so that CI never passes by skipping them.
 """
 
 import os

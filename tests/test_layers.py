@@ -10,18 +10,14 @@ An import may only point down this list (same-layer imports inside one package a
 5. ``cli``, ``app`` (the marimo explorer) and ``__main__``
 
 Every ``import`` statement counts, including those inside functions and under
-``TYPE_CHECKING``: a lazy upward import is still an upward dependency. Nothing is allowed
-silently: the edges that today's code still has are listed in :data:`KNOWN_UPWARD_IMPORTS`,
-each one an expected failure that turns into a test failure once it is fixed (so that it is
-removed from the list).
+``TYPE_CHECKING``: a lazy upward import is still an upward dependency. There is no allow-list:
+shared code moves down a layer instead.
 """
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
-
-import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "measurand"
 
@@ -39,17 +35,6 @@ LEVEL = {
     "app": 5,
     "__main__": 5,
 }
-
-# (importing module, imported module) pairs that break the rule in today's code, to be emptied
-# by the owners of these packages. Do not add to this list: move the shared code down instead.
-KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = {
-    # numerics writing files: pool save/load moves to io/ (issue 8, factors helper: io/pool.py)
-    ("measurand.latent.pool", "measurand.io.output"),
-    # workflow -> workflow: shared code moves down (issue 8, factors/compare helpers)
-    ("measurand.noise.seeds", "measurand.compare.window"),
-    ("measurand.noise.workflow", "measurand.factors.workflow"),
-}
-
 
 def _modules() -> dict[str, Path]:
     found = {}
@@ -113,16 +98,10 @@ def test_every_top_level_module_has_a_layer() -> None:
 
 
 def test_no_import_points_up_a_layer() -> None:
-    unexpected = sorted(upward_imports() - KNOWN_UPWARD_IMPORTS)
+    unexpected = sorted(upward_imports())
     assert not unexpected, "upward imports (see the README's Layers rule):\n" + "\n".join(
         f"  {a} -> {b}" for a, b in unexpected
     )
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_UPWARD_IMPORTS), ids="->".join)
-@pytest.mark.xfail(strict=True, reason="known upward import; fix it, then remove it from the list")
-def test_known_upward_import_is_still_there(edge: tuple[str, str]) -> None:
-    assert edge not in upward_imports()
 
 
 def test_the_rule_catches_an_upward_import() -> None:
@@ -135,26 +114,13 @@ def test_the_rule_catches_an_upward_import() -> None:
     assert _allowed("measurand.cli.demo", "measurand.datasets")
 
 
-# Source files over the 800-line limit today, to be split by their owners (issue 8).
 MAX_LINES = 800
-KNOWN_LONG_FILES = {
-    "noise/workflow.py",
-}
 
 
-def _long_files() -> set[str]:
-    return {
+def test_no_source_file_over_800_lines() -> None:
+    long_files = {
         str(path.relative_to(SRC))
         for path in SRC.rglob("*.py")
         if len(path.read_text(encoding="utf-8").splitlines()) > MAX_LINES
     }
-
-
-def test_no_source_file_over_800_lines() -> None:
-    assert not sorted(_long_files() - KNOWN_LONG_FILES)
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_LONG_FILES))
-@pytest.mark.xfail(strict=True, reason="known long file; split it, then remove it from the list")
-def test_known_long_file_is_still_long(name: str) -> None:
-    assert name not in _long_files()
+    assert not sorted(long_files)

@@ -17,7 +17,7 @@ import measurand.cli.factors  # noqa: F401  (registers the command until cli/__i
 from measurand.cli._app import app
 from measurand.factors.workflow import run_factors
 from measurand.io.matrix import read_matrix
-from measurand.latent.pool import load_item_pool
+from measurand.io.pool import load_item_pool
 
 runner = CliRunner()
 

@@ -73,7 +73,7 @@ def matrix(tmp_path):
 
 def test_nonneg_workflow_equals_its_pieces(matrix):
     result = run_factors(matrix, n_resamples=200, pa_iter=200, seed=3)
-    pa = parallel_analysis(matrix.Z, n_iter=200, quantile=0.95, kind="pca", seed=3)
+    pa = parallel_analysis(matrix.Z, n_resamples=200, quantile=0.95, kind="pca", seed=3)
     np.testing.assert_array_equal(result.parallel_analysis.observed, pa.observed)
     assert result.n_factors == pa.k == 2
     fit = fit_nonneg_em(matrix.Z, 2)

@@ -1,4 +1,4 @@
-"""Tests for measurand.latent.leaderboard (leaderboard with task-bootstrap rank intervals, held-out
+"""Tests for measurand.latent._leaderboard (leaderboard with task-bootstrap rank intervals, held-out
 validation).
 
 References:
@@ -21,14 +21,14 @@ from scipy import stats as sps
 from sklearn.decomposition import FactorAnalysis as SkFactorAnalysis
 
 from measurand.errors import InputError
-from measurand.latent._nonneg_em import fit_nonneg_em
-from measurand.latent.leaderboard import (
+from measurand.latent._leaderboard import (
     _draw_tasks,
     _min_distinct,
     heldout_validation,
     leaderboard,
     posterior_scores,
 )
+from measurand.latent._nonneg_em import fit_nonneg_em
 from measurand.stats._rng import as_generator
 
 

@@ -18,11 +18,11 @@ from hypothesis.extra import numpy as hnp
 from scipy import optimize
 
 from measurand.errors import InputError
+from measurand.io.pool import load_item_pool, save_item_pool
 from measurand.latent.pool import (
     POOL_FORMAT,
     ItemPool,
     item_pool,
-    load_item_pool,
     project_nonneg_unit_ball,
     sparsify,
 )
@@ -106,7 +106,7 @@ def test_save_and_load_round_trip(tmp_path):
         item_names=[f"task/{i}" for i in range(30)],
         metadata={"method": "ml", "rotation": "oblimin"},
     )
-    path = pool.save_npz(tmp_path / "pool.npz")
+    path = save_item_pool(pool, tmp_path / "pool.npz")
     back = load_item_pool(path)
     assert isinstance(back, ItemPool)
     np.testing.assert_array_equal(back.z, pool.z)

@@ -165,3 +165,19 @@ def test_f_ratio_interval_properties(ratio: float, d1: int, d2: int) -> None:
     low2, high2 = f_ratio_interval(2 * ratio, d1, d2)
     assert low2 == pytest.approx(2 * low) and high2 == pytest.approx(2 * high)
     assert stats.f.cdf(ratio / low, d1, d2) == pytest.approx(0.975)
+
+
+def test_old_alpha_keyword_maps_to_confidence_level() -> None:
+    import warnings as _warnings
+
+    rng = np.random.default_rng(0)
+    sweep, noise = rng.normal(size=(40, 3)), 0.3 * rng.normal(size=(8, 3))
+    new = noise_floors(sweep, noise, confidence_level=0.9)
+    with pytest.warns(DeprecationWarning, match="confidence_level"):
+        old = noise_floors(sweep, noise, alpha=0.1)
+    np.testing.assert_array_equal(new.noise_share_low, old.noise_share_low)
+    assert new.alpha == old.alpha == 0.1
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(InputError, match="both"):
+            noise_floors(sweep, noise, alpha=0.1, confidence_level=0.9)

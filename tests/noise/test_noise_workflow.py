@@ -252,3 +252,21 @@ def test_demo_recovers_the_synthetic_noise() -> None:
     assert result.seeds is not None and len(result.seeds.tasks) == 6
     assert "synthetic" in report.to_markdown()
     assert synthetic_sweep(0)[0].values.shape == (240, 12)
+
+
+def test_wide_sweep_runs_with_a_bounded_fit() -> None:
+    rng = np.random.default_rng(5)
+    n, m, p = 30, 5, 2100
+    loadings = np.abs(rng.normal(0.6, 0.2, (p, 2)))
+    sweep = rng.standard_normal((n, 2)) @ loadings.T + rng.standard_normal((n, p))
+    noise = 0.5 * rng.standard_normal((m, p))
+    names = [f"t{j}" for j in range(p)]
+    result = run_noise(
+        {c: sweep[:, j] for j, c in enumerate(names)},
+        {c: noise[:, j] for j, c in enumerate(names)},
+        n_factors=2,
+        n_resamples=200,
+    )
+    assert any("more tasks than rows" in w for w in result.warnings)
+    snr = result.matrix.projection.snr
+    assert np.all(np.isfinite(snr))

@@ -172,6 +172,48 @@ for (nm in names(datasets)) {
                              smc = unname(smc(rx)), eigen = eigen(rx)$values)
 }
 
+# A correlation matrix with n.obs instead of data (issue 9.15): Harman's eight physical measures
+# of 305 girls (R datasets::Harman23.cor, a covariance-free correlation matrix), as published in
+# Harman (1976) Modern Factor Analysis, Table 2.3.
+harman <- datasets::Harman23.cor
+ref$harman23 <- list(correlation = mat(harman$cov), n_obs = harman$n.obs,
+                     names = colnames(harman$cov), fa = list())
+for (fm in c("ml", "minres")) {
+  for (rot in c("none", "varimax", "oblimin")) {
+    f <- fa(harman$cov, nfactors = 2, n.obs = harman$n.obs, fm = fm, rotate = rot)
+    ref$harman23$fa[[paste0(fm, "_", rot)]] <- list(
+      loadings = mat(f$loadings), Phi = if (is.null(f$Phi)) NULL else mat(f$Phi),
+      uniquenesses = unname(f$uniquenesses), STATISTIC = unname(f$STATISTIC),
+      dof = unname(f$dof), PVAL = unname(f$PVAL), RMSEA = unname(f$RMSEA),
+      TLI = unname(f$TLI), BIC = unname(f$BIC), objective = unname(f$objective))
+  }
+}
+# psych's fa stops stats::varimax at eps = 1e-5 (~8e-3 short here): the converged rotation too.
+for (fm in c("ml", "minres")) {
+  f0 <- fa(harman$cov, nfactors = 2, n.obs = harman$n.obs, fm = fm, rotate = "none")
+  ref$harman23$fa[[paste0(fm, "_varimax_converged")]] <-
+    psych_orient(mat(stats::varimax(mat(f0$loadings), eps = 1e-15)$loadings))
+}
+fh <- factanal(covmat = harman$cov, factors = 2, n.obs = harman$n.obs, rotation = "none")
+ref$harman23$factanal <- list(loadings = mat(fh$loadings),
+                              uniquenesses = unname(fh$uniquenesses),
+                              STATISTIC = unname(fh$STATISTIC), PVAL = unname(fh$PVAL))
+
+# psych's default parallel analysis (issue 9.16): fa.parallel(x) with SMC = FALSE compares the
+# $values of a one-factor minres solution, fa(r, 1, fm = "minres")$values; on bfi it suggests
+# 6 factors and 6 components (SMC = TRUE suggests 8 factors). The random part is R's RNG, so
+# the tests compare the observed values exactly and the random means within Monte Carlo error.
+set.seed(20261206)
+pa_default <- fa.parallel(bfi, plot = FALSE)
+set.seed(20261206)
+pa_sim <- fa.parallel(bfi, plot = FALSE, n.iter = 100)
+ref$parallel_default <- list(bfi = list(
+  call = "fa.parallel(bfi, plot = FALSE)  # fm = 'minres', fa = 'both', SMC = FALSE, n.iter = 20",
+  fa_values = pa_default$fa.values, pc_values = pa_default$pc.values,
+  nfact = pa_default$nfact, ncomp = pa_default$ncomp,
+  n_iter_sim = 100, fa_sim_mean = pa_sim$fa.sim, pc_sim_mean = pa_sim$pc.sim,
+  smc_nfact = fa.parallel(bfi, plot = FALSE, SMC = TRUE)$nfact))
+
 write_json(ref, "factor_reference.json", digits = NA, auto_unbox = TRUE, null = "null",
            na = "null", pretty = FALSE)
 cat("wrote factor_reference.json\n")

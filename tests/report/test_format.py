@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from measurand.report import Report, md_table
-from measurand.report._format import cell_code, interval, level, num, style_figure
+from measurand.report.format import cell_code, interval, level, num, style_figure
 from measurand.report.noise import _log_ticks
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -108,7 +108,10 @@ def factors_command(
         show_default=False,
     ),
     id_col: str = typer.Option(
-        ..., "--id-col", help="Column naming each row (unique).", show_default=False
+        None,
+        "--id-col",
+        help="Column naming each row (required; with --correlation: the variables, optional).",
+        show_default=False,
     ),
     include: list[str] = typer.Option(
         None, "--include", "-i", help="Metric columns to use (pattern, repeatable; default all)."
@@ -150,7 +153,9 @@ def factors_command(
     ),
     pa_iter: int = typer.Option(500, "--pa-iter", min=1, help="Parallel-analysis random draws."),
     pa_kind: str = typer.Option(
-        "pca", "--pa-kind", help="Parallel-analysis eigenvalues: 'pca' or 'fa' (reduced)."
+        "pca",
+        "--pa-kind",
+        help="Parallel analysis: 'pca', 'fa' (psych's default) or 'fa_smc' (SMC diagonal).",
     ),
     resamples: int = typer.Option(
         1000, "--resamples", min=0, help="Task-bootstrap resamples for the rank intervals."
@@ -162,6 +167,14 @@ def factors_command(
     tau: float = typer.Option(0.1, "--tau", help="Item pool: sparsification threshold."),
     pool_size: int = typer.Option(
         None, "--pool-size", min=1, help="Item pool: subsample this many items."
+    ),
+    correlation: bool = typer.Option(
+        False,
+        "--correlation",
+        help="INPUT is a correlation (or covariance) matrix; give --n-obs.",
+    ),
+    n_obs: int = typer.Option(
+        None, "--n-obs", min=3, help="With --correlation: observations behind the matrix."
     ),
     out: Path = OutOption,
     force: bool = ForceOption,
@@ -185,8 +198,8 @@ def factors_command(
     rule = _parse_choice("--k-rule", k_rule, K_RULES, K_RULE_ALIASES)
     method_name = _parse_choice("--method", method, METHODS)
     policy = _parse_choice("--missing", missing, MISSING_POLICIES)
-    if pa_kind not in ("pca", "fa"):
-        raise InputError(f"--pa-kind takes 'pca' or 'fa', got {pa_kind!r}")
+    if pa_kind not in ("pca", "fa", "fa_smc"):
+        raise InputError(f"--pa-kind takes 'pca', 'fa' or 'fa_smc', got {pa_kind!r}")
     rotation_name: str | None = rotation.strip().lower()
     if rotation_name == "none":
         rotation_name = None
@@ -203,16 +216,45 @@ def factors_command(
             inputs=[input_path],
         )
 
-    with working("reading the matrix") as progress:
-        matrix = read_matrix(
+    if correlation or n_obs is not None:
+        if not (correlation and n_obs is not None):
+            raise InputError("--correlation and --n-obs go together (a matrix and its n)")
+        _correlation_run(
             input_path,
-            id_col=id_col,
-            include=include or None,
-            exclude=exclude or None,
-            row_filter=where or None,
-            lower_is_better=lower_is_better or None,
-            heldout=heldout or None,
+            names_col=id_col,
+            n_obs=n_obs,
+            n_factors=n_factors,
+            k_rule=rule,
+            method=method_name,
+            rotation=rotation_name,
+            pa_iter=pa_iter,
+            pa_kind=pa_kind,
+            seed=seed,
+            export_pool=export_pool,
+            tau=tau,
+            pool_size=pool_size,
+            out=out,
+            force=force,
+            formats=formats,
         )
+        return
+    if id_col is None:
+        raise InputError("--id-col is required (the column naming each row)")
+    import numpy as np
+
+    with working("reading the matrix") as progress:
+        # Overflow in the reader's z-scores (values near 1e308) is named by run_factors, not
+        # printed as raw numpy warnings.
+        with np.errstate(all="ignore"):
+            matrix = read_matrix(
+                input_path,
+                id_col=id_col,
+                include=include or None,
+                exclude=exclude or None,
+                row_filter=where or None,
+                lower_is_better=lower_is_better or None,
+                heldout=heldout or None,
+            )
         result = run_factors(
             matrix,
             n_factors=n_factors,
@@ -243,12 +285,53 @@ def factors_command(
             extra_files=paper_files("factors", result, pdf),
         )
         if export_pool is not None and result.item_pool is not None:
-            result.item_pool.save_npz(export_pool)
+            from measurand.io.pool import save_item_pool
+
+            save_item_pool(result.item_pool, export_pool)
 
     print_summary(result)
     print_written(out, written)
     if export_pool is not None:
         console.print(f"item pool written to [bold]{export_pool}[/]")
+
+
+def _correlation_run(
+    input_path: Path,
+    *,
+    names_col,
+    n_obs,
+    out,
+    force,
+    formats,
+    export_pool,
+    tau,
+    pool_size,
+    **options: Any,
+) -> None:
+    from measurand.factors.workflow import run_factors_from_correlation
+    from measurand.io.correlation import read_correlation_matrix
+    from measurand.report import write_report
+    from measurand.report.factors import factors_report
+
+    with working("reading the correlation matrix") as progress:
+        matrix = read_correlation_matrix(input_path, names_col=names_col)
+        result = run_factors_from_correlation(
+            matrix,
+            n_obs=n_obs,
+            pool_tau=tau if export_pool is not None else None,
+            pool_size=pool_size,
+            progress=progress,
+            **options,
+        )
+        progress("writing report")
+        report = factors_report(result, source=str(input_path))
+        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        if export_pool is not None and result.item_pool is not None:
+            from measurand.io.pool import save_item_pool
+
+            save_item_pool(result.item_pool, export_pool)
+    print_summary(result)
+    print_written(out, written)
 
 
 def print_summary(result: FactorsResult, *, top: int = 10) -> None:
@@ -282,7 +365,8 @@ def print_summary(result: FactorsResult, *, top: int = 10) -> None:
         )
         above = "–" if row.p_above_next != row.p_above_next else f"{row.p_above_next:.2f}"
         table.add_row(str(row.rank), row.name, ci, f"{row.aggregate:.3f}", above)
-    console.print(table)
+    if board.rows:
+        console.print(table)
     if result.heldout_validation is not None:
         for entry in result.heldout_validation.correlations:
             if entry.score == "aggregate":

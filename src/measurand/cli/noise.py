@@ -182,9 +182,9 @@ def noise_command(
             n_factors=factors,
             missing=missing,
             snr_threshold=snr_threshold,
-            alpha=alpha,
+            confidence_level=1 - alpha,
             pa_iter=pa_iter,
-            n_draws=draws,
+            n_resamples=draws,
             seed=seed,
             progress=progress,
         )
@@ -257,7 +257,9 @@ def print_summary(result: Any) -> None:
         console.print(m.missing_consequence, highlight=False, soft_wrap=True)
         if m.low_snr_tasks:
             console.print(
-                f"SNR below {m.snr_threshold:g}: {', '.join(m.low_snr_tasks)}",
+                f"SNR below {m.snr_threshold:g} ({len(m.low_snr_tasks)} task(s)): "
+                f"{', '.join(m.low_snr_tasks[:20])}"
+                f"{f' and {len(m.low_snr_tasks) - 20} more' if len(m.low_snr_tasks) > 20 else ''}",
                 highlight=False,
                 soft_wrap=True,
             )

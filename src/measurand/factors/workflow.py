@@ -35,11 +35,18 @@ import numpy as np
 from measurand._result import Result
 from measurand.errors import InputError
 from measurand.io.matrix import MatrixData, MissingReport
-from measurand.latent.leaderboard import (
+from measurand.latent._leaderboard import (
     HeldoutValidationResult,
     LeaderboardResult,
+    canonical_row_order,
     heldout_validation,
     leaderboard,
+)
+from measurand.latent._ml import FIT_CUTOFF_SOURCES, fit_quality
+from measurand.latent.identification import (
+    clamp_suggested_k,
+    k_rule_label,
+    max_identified_factors,
 )
 from measurand.latent.pool import ItemPool, item_pool
 
@@ -57,6 +64,7 @@ __all__ = [
     "k_rule_label",
     "max_identified_factors",
     "run_factors",
+    "run_factors_from_correlation",
 ]
 
 METHODS = ("nonneg_em", "ml", "minres")
@@ -67,6 +75,8 @@ K_RULE_ALIASES = {"first_crossing": "quantile"}
 # The ParallelAnalysisResult attribute holding each rule's k.
 _K_RULE_ATTRIBUTES = {"quantile": "k", "mean": "k_mean", "count": "k_count"}
 ORTHOGONAL = ("varimax", "quartimax")
+_WIDE_P = 2000  # more tasks than this (and than rows): never form the p x p correlation matrix
+_WIDE_EM_STEPS = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +136,8 @@ class ModelSummary(Result):
     fit_stats: dict[str, Any]
     n_iter: int | None
     converged: bool | None
+    fit_quality: str | None = None  # "good", "mediocre", "poor" (latent._ml.fit_quality)
+    fit_quality_reasons: tuple[str, ...] = ()
 
     @property
     def loadings(self) -> np.ndarray:
@@ -172,31 +184,6 @@ class FactorsResult(Result):
         return self._heldout_values
 
 
-def max_identified_factors(p: int) -> int:
-    """Largest k with non-negative degrees of freedom of a free k-factor model on p tasks,
-    (p − k)² ≥ p + k (0 when not even one factor is identified)."""
-    k = 0
-    while k + 1 < p and (p - k - 1) ** 2 >= p + k + 1:
-        k += 1
-    return k
-
-
-def clamp_suggested_k(k: int, p: int, warnings: list[str]) -> int:
-    """Parallel analysis's ``k`` kept within [1, max_identified_factors(p)] (at least 1), with a
-    warning in ``warnings`` for each adjustment."""
-    k_max = max(1, max_identified_factors(p))
-    if k < 1:
-        warnings.append("parallel analysis found no factor above chance; fitting k = 1")
-        return 1
-    if k > k_max:
-        warnings.append(
-            f"parallel analysis suggests k = {k}, but {p} tasks identify at most {k_max} "
-            f"factor(s) ((p − k)² ≥ p + k); fitting k = {k_max}"
-        )
-        return k_max
-    return k
-
-
 def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndarray, int]:
     z = matrix.Z
     missing = np.isnan(z)
@@ -205,7 +192,7 @@ def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndar
         return z, keep, 0
     if policy == "error":
         raise InputError(
-            f"{matrix.missing.describe()}; choose how to handle them: --missing drop-rows "
+            f"{describe_missing(matrix.missing)}; choose how to handle them: --missing drop-rows "
             "(listwise deletion) or --missing mean (column-mean imputation)",
             source=matrix.source,
         )
@@ -214,6 +201,31 @@ def _apply_missing(matrix: MatrixData, policy: str) -> tuple[np.ndarray, np.ndar
         return z[keep], keep, 0
     # Mean imputation of z-scores: the column mean is 0.
     return np.where(missing, 0.0, z), keep, int(missing.sum())
+
+
+def _stream(seed: int, analysis: str) -> Any:
+    """The random stream of one analysis of this verb: keyed by what it computes, never by a
+    loop position (``measurand.stats._rng``): same seed + same analysis → same numbers."""
+    from measurand.stats._rng import keyed_sequence, root_sequence
+
+    return keyed_sequence(root_sequence(seed), "factors", analysis)
+
+
+def describe_missing(report: MissingReport, *, shown: int = 5) -> str:
+    """One short line about the missing cells: counts, then the columns with the most missing
+    cells (at most ``shown`` named) and how many more there are — never every column of a wide
+    matrix."""
+    columns = sorted(
+        ((c, n) for c, n in report.by_column.items() if n), key=lambda item: (-item[1], item[0])
+    )
+    named = ", ".join(f"{c!r}: {n}" for c, n in columns[:shown])
+    more = f" and {len(columns) - shown} more column(s)" if len(columns) > shown else ""
+    rows = ", ".join(repr(r) for r in report.row_examples[:3])
+    return (
+        f"{report.n_missing:,} missing cell(s) of {report.n_cells:,} in "
+        f"{report.rows_with_missing:,} row(s) and {len(columns):,} column(s) (most: {named}"
+        f"{more}){f'; rows such as {rows}' if rows else ''}"
+    )
 
 
 def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.ndarray | None:
@@ -228,17 +240,6 @@ def _fixed_share(fixed: Mapping[str, float] | None, tasks: Sequence[str]) -> np.
             raise InputError(f"the value for task {name!r} must be a number, got {value!r}")
         share[list(tasks).index(name)] = float(value)
     return share
-
-
-def k_rule_label(rule: str, quantile: float) -> str:
-    """How parallel analysis chose k under ``rule`` (one of :data:`K_RULES`), for reports."""
-    percentile = f"random {100 * quantile:g}th percentile"
-    how = {
-        "quantile": f"leading eigenvalues above the {percentile}, up to the first crossing",
-        "mean": "leading eigenvalues above the random mean, up to the first crossing",
-        "count": f"every eigenvalue above the {percentile}; liberal, it finds factors in noise",
-    }
-    return f"parallel analysis: {how[rule]}"
 
 
 def run_factors(
@@ -300,7 +301,12 @@ def run_factors(
     progress:
         Called with a short message before each step.
     """
-    from measurand.latent._corr import check_correlation, correlation_matrix
+    from measurand.latent._corr import (
+        check_correlation,
+        check_duplicate_columns,
+        check_no_overflow,
+        correlation_matrix,
+    )
     from measurand.latent.efa import FactorAnalysis
     from measurand.latent.parallel import parallel_analysis
     from measurand.latent.scores import communality
@@ -326,6 +332,12 @@ def run_factors(
         n_factors = None
     tasks = list(matrix.columns)
     warnings: list[str] = []
+    raw = getattr(matrix, "raw", None)
+    if raw is not None:
+        try:
+            check_no_overflow(raw, tasks, what=matrix.source)
+        except InputError as exc:
+            raise InputError(str(exc).split(": ", 1)[1], source=matrix.source) from None
 
     z, keep, n_imputed = _apply_missing(matrix, missing)
     row_names = tuple(name for name, k in zip(matrix.row_names, keep, strict=True) if k)
@@ -348,7 +360,17 @@ def run_factors(
         raise InputError(f"only {n} row(s) left to analyse; factor analysis needs more rows")
     if p < 2:
         raise InputError(f"only {p} task column(s) ({', '.join(tasks)}); need at least 2")
-    check_correlation(correlation_matrix(z)[0], tasks)
+    wide = p > _WIDE_P and p >= n
+    if wide and method != "nonneg_em":
+        raise InputError(
+            f"{p} tasks and {n} rows: method {method!r} needs the p x p correlation matrix, which "
+            "is singular with more tasks than rows (and would take "
+            f"{8 * p * p / 2**30:.1f} GiB); use --method nonneg_em, which works on the data"
+        )
+    if wide:
+        check_duplicate_columns(z, tasks)  # the rule of check_correlation, without p x p
+    else:
+        check_correlation(correlation_matrix(z)[0], tasks)
     share = _fixed_share(fixed_psi, tasks)
     ceiling = _fixed_share(h2_ceiling, tasks)  # same checks: known tasks, numbers
     k_max = max_identified_factors(p)
@@ -356,7 +378,13 @@ def run_factors(
         raise InputError(f"{p} tasks cannot identify even one factor ((p − 1)² < p + 1)")
 
     notify("parallel analysis")
-    pa = parallel_analysis(z, n_iter=pa_iter, quantile=pa_quantile, kind=pa_kind, seed=seed)
+    pa = parallel_analysis(
+        z,
+        n_resamples=pa_iter,
+        quantile=pa_quantile,
+        kind=pa_kind,
+        seed=_stream(seed, "parallel_analysis"),
+    )
     if n_factors is None:
         k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
         rule = k_rule_label(k_rule, pa.quantile)
@@ -377,11 +405,29 @@ def run_factors(
         rotation = None  # nothing to rotate
 
     notify(f"fitting the {k}-factor model ({method})")
+    # Fitted once, on the leaderboard's canonical row order, and handed on to the leaderboard.
+    canonical = canonical_row_order(z)
+    max_iter = None
+    if wide and method == "nonneg_em":
+        max_iter = _WIDE_EM_STEPS
+        warnings.append(
+            f"{p} tasks and {n} rows: with more tasks than rows the sample covariance is "
+            "singular and the factor model's likelihood has no interior maximum (the loadings "
+            f"keep growing); the fit stops after {_WIDE_EM_STEPS} EM steps. Read the loadings' "
+            "size with care; the order of the rows is stable (aggregate correlation > 0.99 "
+            "between 100 and 800 steps on a simulated 50 x 13,500 matrix). The leaderboard's "
+            "task bootstrap scores each resample with these loadings (no refits)"
+        )
     with warnings_module.catch_warnings(record=True) as caught:
         warnings_module.simplefilter("always")
         model = FactorAnalysis(
-            k, method=method, rotation=rotation, fixed_uniquenesses=share, seed=seed
-        ).fit(z, column_names=tasks)
+            k,
+            method=method,
+            rotation=rotation,
+            fixed_uniquenesses=share,
+            seed=_stream(seed, "model"),
+            max_iter=max_iter,
+        ).fit(z[canonical], column_names=tasks)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
     lam = np.asarray(model.loadings_, dtype=np.float64)
     psi = np.asarray(model.uniquenesses_, dtype=np.float64)
@@ -411,7 +457,15 @@ def run_factors(
         n_iter=_maybe_int(getattr(model, "n_iter_", None)),
         converged=_maybe_bool(getattr(model, "converged_", None)),
     )
-    if summary.converged is False:
+    quality, reasons = fit_quality(summary.fit_stats)
+    summary = dataclasses.replace(summary, fit_quality=quality, fit_quality_reasons=reasons)
+    if quality in ("poor", "mediocre"):
+        warnings.append(
+            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings and "
+            "scores describe a model the data reject; try more factors or another method. "
+            f"Cut-offs: {FIT_CUTOFF_SOURCES}"
+        )
+    if summary.converged is False and max_iter is None:
         warnings.append(f"the {method} fit did not converge; read the loadings with care")
     heywood = [t for t, u in zip(tasks, psi, strict=True) if u < 0.005]
     if heywood:
@@ -431,7 +485,8 @@ def run_factors(
         fixed_psi=share,
         n_resamples=n_resamples,
         confidence_level=confidence_level,
-        seed=seed,
+        seed=_stream(seed, "leaderboard"),
+        fit=model,
     )
     theta = np.empty((n, k))
     theta[board.order] = np.array([row.theta for row in board.rows])
@@ -454,7 +509,7 @@ def run_factors(
             lam,
             tau=pool_tau,
             n_pool=pool_size,
-            seed=seed,
+            seed=_stream(seed, "item_pool"),
             item_names=tasks,
             metadata={
                 "source": matrix.source,
@@ -462,6 +517,8 @@ def run_factors(
                 "rotation": rotation,
                 "n_factors": k,
                 "n_rows": n,
+                "seed": int(seed),
+                "seed_stream": "factors/item_pool",
             },
         )
 
@@ -523,3 +580,198 @@ def _maybe_int(value: Any) -> int | None:
 
 def _maybe_bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
+
+
+def run_factors_from_correlation(
+    correlation: Any,
+    *,
+    n_obs: int,
+    n_factors: int | str | None = None,
+    k_rule: str = "quantile",
+    method: str = "ml",
+    rotation: str | None = "auto",
+    pa_iter: int = 500,
+    pa_quantile: float = 0.95,
+    pa_kind: str = "pca",
+    pool_tau: float | None = None,
+    pool_size: int | None = None,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> FactorsResult:
+    """The factors analysis of a published correlation matrix of ``n_obs`` observations.
+
+    ``correlation`` is a :class:`measurand.io.correlation.CorrelationInput`. Parallel analysis
+    draws n_obs x p random data sets; the model is fitted to the matrix
+    (:meth:`measurand.latent.FactorAnalysis.fit` with ``n_obs``) and its fit statistics use
+    ``n_obs``. Without rows there are no scores: the leaderboard is empty and nothing is held
+    out. The default method is ``ml`` (the fit statistics of a published matrix are the point).
+    """
+    from measurand.latent.efa import FactorAnalysis
+    from measurand.latent.parallel import parallel_analysis
+    from measurand.latent.scores import communality
+
+    notify = progress or (lambda _message: None)
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    k_rule = K_RULE_ALIASES.get(k_rule, k_rule)
+    if k_rule not in K_RULES:
+        raise InputError(f"k_rule must be one of {', '.join(K_RULES)}, got {k_rule!r}")
+    if rotation == "auto":
+        rotation = None if method == "nonneg_em" else "oblimin"
+    if isinstance(n_factors, str):
+        if n_factors != "auto":
+            raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
+        n_factors = None
+    R = np.asarray(correlation.correlation, dtype=np.float64)
+    tasks = list(correlation.names)
+    p = len(tasks)
+    warnings: list[str] = []
+    k_max = max_identified_factors(p)
+    if k_max < 1:
+        raise InputError(f"{p} variables cannot identify even one factor ((p − 1)² < p + 1)")
+    notify("parallel analysis")
+    pa = parallel_analysis(
+        R,
+        n_obs=n_obs,
+        n_resamples=pa_iter,
+        quantile=pa_quantile,
+        kind=pa_kind,
+        seed=_stream(seed, "parallel_analysis"),
+    )
+    if n_factors is None:
+        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
+        rule = k_rule_label(k_rule, pa.quantile)
+    else:
+        k = int(n_factors)
+        if k < 1 or k > k_max:
+            raise InputError(f"{p} variables identify 1 to {k_max} factor(s); asked for {k}")
+        rule = "given"
+    if rotation is not None and k == 1:
+        rotation = None
+    notify(f"fitting the {k}-factor model ({method})")
+    with warnings_module.catch_warnings(record=True) as caught:
+        warnings_module.simplefilter("always")
+        model = FactorAnalysis(
+            k, method=method, rotation=rotation, seed=_stream(seed, "model")
+        ).fit(R, column_names=tasks, n_obs=n_obs)
+    warnings.extend(dict.fromkeys(str(w.message) for w in caught))
+    lam = np.asarray(model.loadings_, dtype=np.float64)
+    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
+    phi = np.asarray(model.phi_, dtype=np.float64)
+    h2 = communality(lam, psi, phi)
+    factor_names = tuple(f"factor {j + 1}" for j in range(k))
+    quality, reasons = fit_quality(model.fit_stats_)
+    if quality in ("poor", "mediocre"):
+        warnings.append(
+            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings "
+            f"describe a model the data reject. Cut-offs: {FIT_CUTOFF_SOURCES}"
+        )
+    summary = ModelSummary(
+        method=method,
+        rotation=rotation,
+        n_factors=k,
+        factors=factor_names,
+        tasks=tuple(
+            TaskLoading(
+                task=task,
+                loadings=tuple(float(v) for v in lam[j]),
+                uniqueness=float(psi[j]),
+                communality=float(h2[j]),
+                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
+            )
+            for j, task in enumerate(tasks)
+        ),
+        phi=phi,
+        fit_stats=dict(model.fit_stats_),
+        n_iter=int(model.n_iter_),
+        converged=bool(model.converged_),
+        fit_quality=quality,
+        fit_quality_reasons=reasons,
+    )
+    board = LeaderboardResult(
+        rows=(),
+        order=np.zeros(0, dtype=np.int64),
+        weights=np.full(k, 1.0 / k),
+        method=method,
+        n_factors=k,
+        rotation=rotation,
+        n_resamples=0,
+        n_valid=0,
+        confidence_level=0.95,
+        n_tasks=p,
+        mean_distinct_tasks=float("nan"),
+        refit=False,
+    )
+    pool = None
+    if pool_tau is not None:
+        pool = item_pool(
+            lam,
+            tau=pool_tau,
+            n_pool=pool_size,
+            seed=_stream(seed, "item_pool"),
+            item_names=tasks,
+            metadata={
+                "source": correlation.source,
+                "method": method,
+                "rotation": rotation,
+                "n_factors": k,
+                "n_rows": int(n_obs),
+                "seed": int(seed),
+                "seed_stream": "factors/item_pool",
+            },
+        )
+    settings = FactorsSettings(
+        n_factors=None if rule != "given" else k,
+        k_rule=k_rule,
+        method=method,
+        rotation=rotation,
+        missing="error",
+        weights=None,
+        fixed_psi={},
+        h2_ceiling={},
+        pa_iter=int(pa_iter),
+        pa_quantile=float(pa_quantile),
+        pa_kind=pa_kind,
+        n_resamples=0,
+        confidence_level=0.95,
+        pool_tau=pool_tau,
+        pool_size=pool_size,
+        seed=int(seed),
+    )
+    data = DataSummary(
+        source=correlation.source,
+        id_col="",
+        n_rows=int(n_obs),
+        n_rows_used=int(n_obs),
+        tasks=tuple(tasks),
+        heldout=(),
+        directions=dict.fromkeys(tasks, 1),
+        dropped_constant=(),
+        missing=MissingReport(
+            n_missing=0,
+            n_cells=p * p,
+            by_column={},
+            rows_with_missing=0,
+            row_examples=(),
+            heldout_by_column={},
+        ),
+        missing_policy="error",
+        rows_dropped=(),
+        n_imputed=0,
+        notes=(f"a {p} x {p} correlation matrix of n = {n_obs} observations (no rows: no scores)",),
+    )
+    return FactorsResult(
+        settings=settings,
+        data=data,
+        parallel_analysis=pa,
+        n_factors=k,
+        n_factors_rule=rule,
+        model=summary,
+        leaderboard=board,
+        heldout_validation=None,
+        item_pool=pool,
+        warnings=tuple(warnings),
+        _scores=np.zeros((0, k)),
+        _row_names=(),
+        _heldout_values={},
+    )

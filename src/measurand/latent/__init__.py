@@ -8,26 +8,40 @@ Pure numerics on numpy arrays (no file IO, no printing):
 * :func:`rotate` — gradient-projection rotations (GPArotation) and promax;
 * :func:`factor_scores`, :func:`communality`;
 * :func:`fit_nonneg_em`, :func:`item_pool`, :func:`leaderboard`, :func:`heldout_validation`.
+
+Module names never collide with the attributes exported here: the leaderboard lives in
+``measurand.latent._leaderboard`` (``measurand.latent.leaderboard`` is the function).
 """
 
 from __future__ import annotations
 
+from measurand.latent._leaderboard import (
+    HeldoutCorrelation,
+    HeldoutValidationResult,
+    LeaderboardResult,
+    LeaderboardRow,
+    heldout_validation,
+    leaderboard,
+    posterior_scores,
+)
 from measurand.latent._nonneg_em import NonnegEMResult, fit_nonneg_em
 from measurand.latent.efa import FactorAnalysis
-from measurand.latent.leaderboard import LeaderboardResult, heldout_validation, leaderboard
 from measurand.latent.parallel import (
     ParallelAnalysisResult,
     correlation_eigenvalues,
     parallel_analysis,
 )
-from measurand.latent.pool import ItemPool, item_pool, load_item_pool
+from measurand.latent.pool import ItemPool, item_pool
 from measurand.latent.rotation import RotationResult, orient_factors, rotate
 from measurand.latent.scores import communality, factor_score_weights, factor_scores
 
 __all__ = [
     "FactorAnalysis",
+    "HeldoutCorrelation",
+    "HeldoutValidationResult",
     "ItemPool",
     "LeaderboardResult",
+    "LeaderboardRow",
     "NonnegEMResult",
     "ParallelAnalysisResult",
     "RotationResult",
@@ -39,8 +53,8 @@ __all__ = [
     "heldout_validation",
     "item_pool",
     "leaderboard",
-    "load_item_pool",
     "orient_factors",
     "parallel_analysis",
+    "posterior_scores",
     "rotate",
 ]

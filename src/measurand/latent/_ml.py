@@ -115,6 +115,19 @@ def fit_uniquenesses(
     )
 
 
+def is_numerically_singular(eigenvalues: np.ndarray) -> bool:
+    """Whether a symmetric matrix with these eigenvalues is singular to working precision.
+
+    The rule of ``numpy.linalg.matrix_rank``: the smallest eigenvalue is at most
+    ``p * eps * max|eigenvalue|`` (or negative: a pairwise correlation matrix can be indefinite).
+    """
+    values = np.asarray(eigenvalues, dtype=float)
+    if values.size == 0:
+        return True
+    largest = float(np.max(np.abs(values)))
+    return bool(np.min(values) <= values.size * np.finfo(float).eps * largest)
+
+
 def degrees_of_freedom(p: int, k: int) -> float:
     """``((p - k)^2 - (p + k)) / 2`` (Lawley & Maxwell), as ``psych`` and ``factanal``."""
     return ((p - k) ** 2 - (p + k)) / 2.0
@@ -135,6 +148,26 @@ def _rmsea_bound(chi2: float, df: float, n_obs: float, tail: float) -> float:
     return math.sqrt(root / (n_obs - 1.0) / df)
 
 
+def undefined_fit_statistics(p: int, k: int, n_obs: int) -> dict[str, object]:
+    """:func:`fit_statistics`'s keys for a singular ``R`` never formed (p >> n): NaN values."""
+    nan = math.nan
+    return {
+        "loglik": nan,
+        "objective": nan,
+        "chi2": nan,
+        "df": degrees_of_freedom(p, k),
+        "pvalue": nan,
+        "rmsea": nan,
+        "rmsea_ci": ConfidenceInterval(nan, nan),
+        "rmsea_confidence_level": 0.9,
+        "tli": nan,
+        "bic": nan,
+        "null_chi2": nan,
+        "null_df": p * (p - 1) / 2.0,
+        "n_obs": int(n_obs),
+    }
+
+
 def fit_statistics(
     R: np.ndarray,
     loadings: np.ndarray,
@@ -142,6 +175,7 @@ def fit_statistics(
     n_obs: int,
     *,
     rmsea_alpha: float = 0.1,
+    singular: bool | None = None,
 ) -> dict[str, object]:
     """Goodness of fit exactly as ``psych::fa.stats`` computes it for ``fa`` (psych 2.2.9).
 
@@ -164,9 +198,15 @@ def fit_statistics(
 
     With ``df <= 0`` the test statistics are NaN (a saturated or under-identified model), and so
     are all likelihood-based values when ``R`` is singular (psych substitutes residual sums of
-    squares there; NaN says plainly that the likelihood is undefined).
+    squares there; NaN says plainly that the likelihood is undefined). ``singular`` says whether
+    ``R`` is; None decides it here with :func:`is_numerically_singular`. The sign of
+    ``slogdet`` cannot decide it: the determinant of a rank-deficient ``R`` is a product of
+    eigenvalues that are rounding noise around 0, whose sign (and so the verdict) changes with
+    the LAPACK build.
     """
     p = R.shape[0]
+    if singular is None:
+        singular = is_numerically_singular(np.linalg.eigvalsh(R))
     k = loadings.shape[1]
     Phi = np.eye(k) if phi is None else phi
     model = loadings @ Phi @ loadings.T
@@ -186,6 +226,8 @@ def fit_statistics(
     nan = math.nan
     pvalue = rmsea = tli = bic = nan
     rmsea_ci = ConfidenceInterval(nan, nan)
+    if singular:
+        f0 = null_chi2 = nan
     if not (math.isfinite(objective) and math.isfinite(f0)):
         chi2 = objective = nan
     elif df > 0:
@@ -228,3 +270,48 @@ def fit_statistics(
         "null_df": null_df,
         "n_obs": int(n_obs),
     }
+
+
+FIT_CUTOFFS = {
+    "rmsea_good": 0.06,
+    "rmsea_poor": 0.10,
+    "tli_good": 0.95,
+    "tli_poor": 0.90,
+}
+FIT_CUTOFF_SOURCES = (
+    "Hu & Bentler (1999), Structural Equation Modeling 6(1):1-55: RMSEA <= .06 and TLI >= .95 "
+    "for a good fit; Browne & Cudeck (1993), in Testing Structural Equation Models, pp. 136-162: "
+    "RMSEA > .10 a poor fit"
+)
+
+
+def fit_quality(stats: dict[str, object]) -> tuple[str | None, tuple[str, ...]]:
+    """Label the fit ``"good"``, ``"mediocre"`` or ``"poor"`` by conventional cut-offs.
+
+    Poor: RMSEA > .10 (Browne & Cudeck 1993) or TLI < .90; mediocre: RMSEA > .06 or TLI < .95
+    (Hu & Bentler 1999's cut-offs for a good fit); good otherwise. The chi-square test is not
+    used: with hundreds of rows it rejects models that fit well. Returns (None, ()) when neither
+    index is defined (a singular matrix or df <= 0). The reasons name each index that missed.
+    """
+    rmsea = stats.get("rmsea")
+    tli = stats.get("tli")
+    rmsea = float(rmsea) if isinstance(rmsea, int | float) and math.isfinite(rmsea) else None
+    tli = float(tli) if isinstance(tli, int | float) and math.isfinite(tli) else None
+    if rmsea is None and tli is None:
+        return None, ()
+    c = FIT_CUTOFFS
+    reasons: list[str] = []
+    label = "good"
+    if rmsea is not None and rmsea > c["rmsea_poor"]:
+        label = "poor"
+        reasons.append(f"RMSEA {rmsea:.3f} > {c['rmsea_poor']:.2f}")
+    elif rmsea is not None and rmsea > c["rmsea_good"]:
+        label = "mediocre"
+        reasons.append(f"RMSEA {rmsea:.3f} > {c['rmsea_good']:.2f}")
+    if tli is not None and tli < c["tli_poor"]:
+        label = "poor"
+        reasons.append(f"TLI {tli:.3f} < {c['tli_poor']:.2f}")
+    elif tli is not None and tli < c["tli_good"]:
+        label = "mediocre" if label == "good" else label
+        reasons.append(f"TLI {tli:.3f} < {c['tli_good']:.2f}")
+    return label, tuple(reasons)

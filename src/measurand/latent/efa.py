@@ -24,6 +24,7 @@ Conventions (documented, never silent):
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -36,8 +37,9 @@ from measurand.latent._corr import (
     as_data_matrix,
     blas_threads_for,
     check_correlation,
+    check_duplicate_columns,
+    correlation_from_matrix,
     correlation_matrix,
-    is_positive_definite,
     smc,
 )
 from measurand.latent._minres import minres_parts
@@ -46,8 +48,11 @@ from measurand.latent._ml import (
     degrees_of_freedom,
     fit_statistics,
     fit_uniquenesses,
+    is_numerically_singular,
     ml_parts,
+    undefined_fit_statistics,
 )
+from measurand.latent.parallel import correlation_eigenvalues
 from measurand.latent.rotation import ROTATIONS, RotationResult, orient_factors, rotate
 from measurand.latent.scores import SCORE_METHODS, factor_score_weights
 from measurand.stats._rng import SeedLike
@@ -67,6 +72,9 @@ _PSYCH_NORMALIZE = {
     "geomin": False,
 }
 _CONSTANT_SD = 1e-12
+# Above this many columns (and at least as many columns as rows) the non-negative model never
+# forms the p x p correlation matrix (memory O(n p) instead of O(p^2)).
+_WIDE_P = 2000
 # The concentrated discrepancy F(psi) that each method minimises over the uniquenesses.
 _DISCREPANCIES = {"ml": ml_parts, "minres": minres_parts}
 
@@ -183,35 +191,82 @@ class FactorAnalysis:
         return k, rotation, fixed
 
     # -----------------------------------------------------------------------------------------
-    def fit(self, Z: ArrayLike, column_names: Sequence[str] | None = None) -> FactorAnalysis:
-        """Fit the model to ``Z`` (n, p); NaN cells are allowed for ml/minres (pairwise)."""
+    def fit(
+        self,
+        Z: ArrayLike,
+        column_names: Sequence[str] | None = None,
+        *,
+        n_obs: int | None = None,
+    ) -> FactorAnalysis:
+        """Fit the model to data ``Z`` (n, p), or to a correlation matrix with ``n_obs``.
+
+        NaN cells are allowed in data for ml/minres (pairwise correlations).
+
+        With ``n_obs`` given, ``Z`` is a (p, p) correlation (or covariance, rescaled to
+        correlations) matrix of ``n_obs`` observations, as ``psych::fa(r, n.obs=)``,
+        ``factanal(covmat=, n.obs=)`` and factor_analyzer's ``is_corr_matrix=True``: the
+        loadings are those of the data it came from, the fit statistics use ``n_obs``, and
+        there are no scores (``scores_`` is None, ``transform`` refuses).
+        """
+        if n_obs is not None:
+            if isinstance(n_obs, bool) or not isinstance(n_obs, int | np.integer) or n_obs < 2:
+                raise InputError(f"n_obs must be an integer >= 2, got {n_obs!r}")
+            R = correlation_from_matrix(Z)
+            with blas_threads_for(R.shape[0]):
+                return self._fit(None, R, int(n_obs), column_names)
         X = as_data_matrix(Z)
         if self.method == "nonneg_em":
-            return self._fit(X, column_names)
+            return self._fit(X, None, X.shape[0], column_names)
         with blas_threads_for(X.shape[1]):
-            return self._fit(X, column_names)
+            return self._fit(X, None, X.shape[0], column_names)
 
-    def _fit(self, X: np.ndarray, column_names: Sequence[str] | None) -> FactorAnalysis:
-        n, p = X.shape
+    def _fit(
+        self,
+        X: np.ndarray | None,
+        R: np.ndarray | None,
+        n: int,
+        column_names: Sequence[str] | None,
+    ) -> FactorAnalysis:
+        p = R.shape[0] if X is None else X.shape[1]
         names = [f"column {j}" for j in range(p)] if column_names is None else list(column_names)
         if len(names) != p:
             raise InputError(f"column_names has {len(names)} names for {p} columns")
         k, rotation, fixed = self._validate(n, p)
 
-        mean = np.nanmean(X, axis=0)
-        scale = np.nanstd(X, axis=0, ddof=1)
-        constant = [names[j] for j in np.flatnonzero(~(scale > _CONSTANT_SD))]
-        if constant:
+        counts = None
+        if X is None:
+            mean = scale = None
+        else:
+            mean = np.nanmean(X, axis=0)
+            scale = np.nanstd(X, axis=0, ddof=1)
+            constant = [names[j] for j in np.flatnonzero(~(scale > _CONSTANT_SD))]
+            if constant:
+                raise InputError(
+                    "constant (or all-missing) columns have no correlation structure: "
+                    + ", ".join(repr(c) for c in constant[:20])
+                )
+        if X is not None and self._wide(X):
+            # p >> n: R (p x p) is singular and too large to hold; its eigenvalues come from the
+            # n x n dual and the duplicate-column check runs in blocks.
+            check_duplicate_columns(X, names)
+            eigenvalues = correlation_eigenvalues(X)
+            positive_definite = False
+        else:
+            if X is not None:
+                R, counts = correlation_matrix(X)
+            check_correlation(R, names)
+            eigenvalues = np.linalg.eigvalsh(R)[::-1]
+            positive_definite = not is_numerically_singular(eigenvalues)
+        if R is None and self.method != "nonneg_em":
             raise InputError(
-                "constant (or all-missing) columns have no correlation structure: "
-                + ", ".join(repr(c) for c in constant[:20])
+                f"method={self.method!r} needs the p x p correlation matrix, which is singular "
+                f"and too large here (n = {n}, p = {p}); use method='nonneg_em', which works "
+                "on the n x p data"
             )
-        R, counts = correlation_matrix(X)
-        check_correlation(R, names)
-        positive_definite = is_positive_definite(R)
 
         if self.method == "nonneg_em":
-            loadings, psi, n_iter, converged = self._fit_nonneg_em(X, k, fixed)
+            data = X if X is not None else _data_with_correlation(R)
+            loadings, psi, n_iter, converged = self._fit_nonneg_em(data, k, fixed)
             self.heywood_ = np.zeros(p, dtype=bool)
         else:
             if self.method == "ml" and not positive_definite:
@@ -286,7 +341,7 @@ class FactorAnalysis:
         self.scale_ = scale
         self.correlation_ = R
         self.pair_counts_ = counts
-        self.eigenvalues_ = np.linalg.eigvalsh(R)[::-1]
+        self.eigenvalues_ = eigenvalues
         self.unrotated_loadings_ = unrotated
         self.rotation_ = rotation_result
         self.loadings_ = rotated
@@ -295,12 +350,26 @@ class FactorAnalysis:
         self.communalities_ = np.einsum("ij,jk,ik->i", rotated, phi, rotated)
         self.n_iter_ = int(n_iter)
         self.converged_ = bool(converged) and (rotation_result is None or rotation_result.converged)
-        self.fit_stats_ = fit_statistics(R, rotated, phi, n)
+        self.fit_stats_ = (
+            undefined_fit_statistics(p, k, n)
+            if R is None
+            else fit_statistics(R, rotated, phi, n, singular=not positive_definite)
+        )
         self.score_weights_ = factor_score_weights(
             rotated, psi, phi, self.score_method, correlation=R
         )
-        self.scores_ = self._standardize(X) @ self.score_weights_
+        self.scores_ = None if X is None else self._standardize(X) @ self.score_weights_
         return self
+
+    def _wide(self, X: np.ndarray) -> bool:
+        n, p = X.shape
+        return (
+            self.method == "nonneg_em"
+            and p >= n
+            and p > _WIDE_P
+            and self.score_method != "thurstone"
+            and not np.isnan(X).any()
+        )
 
     def _fit_nonneg_em(
         self, X: np.ndarray, k: int, fixed: np.ndarray | None
@@ -333,6 +402,11 @@ class FactorAnalysis:
         """Factor scores (n, k) of new rows, standardised with the fitted means and sds."""
         if not hasattr(self, "score_weights_"):
             raise InputError("this FactorAnalysis is not fitted yet; call fit(Z) first")
+        if self.mean_ is None:
+            raise InputError(
+                "this FactorAnalysis was fitted to a correlation matrix: it has no column means "
+                "and standard deviations to standardise new rows with"
+            )
         X = as_data_matrix(Z)
         if X.shape[1] != self.n_features_in_:
             raise InputError(
@@ -342,6 +416,21 @@ class FactorAnalysis:
 
     def fit_transform(self, Z: ArrayLike, column_names: Sequence[str] | None = None) -> np.ndarray:
         return self.fit(Z, column_names).scores_
+
+
+def _data_with_correlation(R: np.ndarray) -> np.ndarray:
+    """A centred ((p + 1) x p) matrix whose covariance (ddof = 0) is exactly ``R``.
+
+    ``Z = sqrt(p + 1) H R^1/2`` with ``H`` orthonormal columns orthogonal to the ones vector:
+    column means are 0 and ``Z'Z / (p + 1) = R``. The non-negative EM sees only ``S``, so this
+    stands in for the data behind a correlation matrix.
+    """
+    p = R.shape[0]
+    values, vectors = np.linalg.eigh(R)
+    root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    basis, _ = np.linalg.qr(np.column_stack([np.ones(p + 1), np.eye(p + 1)[:, :p]]))
+    H = basis[:, 1 : p + 1]
+    return math.sqrt(p + 1) * H @ root
 
     def __repr__(self) -> str:
         extra = "" if self.rotation is None else f", rotation={self.rotation!r}"

@@ -15,28 +15,23 @@ Pipeline (``item_pool``), applied to a (n_items, k) matrix of rotated loadings:
 4. **Subsample** (optional): ``n_pool`` items drawn uniformly without replacement (``seed``),
    kept in input order.
 
-Saved as ``.npz`` (``ItemPool.save_npz``) holding ``z`` (float64), ``item_names`` (unicode) and
-``metadata`` (a JSON string: format name and version, how the pool was made). ``load_item_pool``
-reads it back without pickle.
+Pure numerics: the ``.npz`` file format (its version, arrays and metadata) is written and read
+by :mod:`measurand.io.pool` (``save_item_pool`` / ``load_item_pool``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from measurand._result import Result, to_builtin
+from measurand._result import Result
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike, as_generator
 
-__all__ = ["POOL_FORMAT", "POOL_FORMAT_VERSION", "ItemPool", "item_pool", "load_item_pool"]
+__all__ = ["POOL_FORMAT", "POOL_FORMAT_VERSION", "ItemPool", "item_pool"]
 
 POOL_FORMAT = "measurand.item_pool"
 POOL_FORMAT_VERSION = 1
@@ -59,19 +54,6 @@ class ItemPool(Result):
     z: np.ndarray
     item_names: tuple[str, ...]
     metadata: dict[str, Any]
-
-    def save_npz(self, path: str | os.PathLike[str]) -> Path:
-        """Write the pool as ``.npz`` atomically (arrays ``z``, ``item_names``, ``metadata``)."""
-        from measurand.io.output import write_atomic
-
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            z=np.asarray(self.z, dtype=np.float64),
-            item_names=np.array(self.item_names, dtype=np.str_),
-            metadata=np.array(json.dumps(to_builtin(self.metadata), sort_keys=True)),
-        )
-        return write_atomic(path, buffer.getvalue())
 
 
 def project_nonneg_unit_ball(vectors: np.ndarray) -> np.ndarray:
@@ -187,37 +169,3 @@ def item_pool(
     }
     info.update(dict(metadata or {}))
     return ItemPool(z=z, item_names=kept_names, metadata=info)
-
-
-def load_item_pool(path: str | os.PathLike[str]) -> ItemPool:
-    """Read a pool written by :meth:`ItemPool.save_npz` (no pickle is ever loaded)."""
-    source = str(path)
-    if not Path(path).is_file():
-        raise InputError("file not found", source=source)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"z", "item_names", "metadata"} - set(data.files)
-            if missing:
-                raise InputError(
-                    f"not an item pool: missing array(s) {sorted(missing)}", source=source
-                )
-            z = np.array(data["z"], dtype=np.float64)
-            names = tuple(str(name) for name in data["item_names"])
-            metadata = json.loads(str(data["metadata"]))
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"cannot read item pool: {exc}", source=source) from exc
-    if metadata.get("format") != POOL_FORMAT:
-        raise InputError(f"not an item pool (format {metadata.get('format')!r})", source=source)
-    if int(metadata.get("format_version", 0)) > POOL_FORMAT_VERSION:
-        raise InputError(
-            f"item pool format version {metadata['format_version']} is newer than this "
-            f"measurand reads ({POOL_FORMAT_VERSION}); upgrade measurand",
-            source=source,
-        )
-    if z.ndim != 2 or z.shape[0] != len(names):
-        raise InputError(
-            f"item pool arrays disagree: z {z.shape}, {len(names)} names", source=source
-        )
-    return ItemPool(z=z, item_names=names, metadata=metadata)

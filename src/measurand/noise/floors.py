@@ -28,14 +28,18 @@ interval mapped through their (monotone) formulas. The share's interval is not c
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from typing import Any
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import stats
 
 from measurand._result import Result
 from measurand.errors import InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = ["NoiseFloors", "f_ratio_interval", "noise_floors", "snr_from_share"]
 
@@ -130,6 +134,37 @@ def f_ratio_interval(
     return ratio / upper_q, ratio / lower_q
 
 
+def confidence_to_alpha(confidence_level: float) -> float:
+    """``1 - confidence_level``, rounded to 12 decimals so that 0.95 gives exactly 0.05."""
+    if isinstance(confidence_level, bool) or not isinstance(confidence_level, int | float):
+        raise InputError(f"confidence_level must be a number in (0, 1), got {confidence_level!r}")
+    return round(1.0 - float(confidence_level), 12)
+
+
+def accepts_alpha(func: F) -> F:
+    """Accept the old ``alpha=`` (interval confidence ``1 - alpha``) for ``confidence_level=``,
+    with a DeprecationWarning, for one release (scipy's name is ``confidence_level``)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "alpha" in kwargs:
+            if "confidence_level" in kwargs:
+                raise InputError(
+                    f"{func.__name__}() got both alpha= and confidence_level= (alpha is the old "
+                    "name, confidence_level = 1 - alpha)"
+                )
+            warnings.warn(
+                f"{func.__name__}(alpha=...) is renamed confidence_level= (= 1 - alpha); the old "
+                "name goes in the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["confidence_level"] = round(1.0 - float(kwargs.pop("alpha")), 12)
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _check_alpha(alpha: float) -> None:
     if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
         raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
@@ -179,12 +214,13 @@ def nan_variance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return count, np.where(count >= 2, var, np.nan)
 
 
+@accepts_alpha
 def noise_floors(
     sweep: Any,
     noise: Any,
     *,
     tasks: Sequence[str] | None = None,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
 ) -> NoiseFloors:
     """Per-task noise share, h² ceiling and SNR with exact F intervals (see the module notes).
 
@@ -196,8 +232,8 @@ def noise_floors(
         (m, p) values of the reruns of one configuration, same tasks in the same order.
     tasks:
         Task names (default ``task 1``, ``task 2``...).
-    alpha:
-        The intervals have confidence ``1 − alpha``.
+    confidence_level:
+        Level of the intervals (old name ``alpha`` = 1 − confidence_level).
 
     Raises
     ------
@@ -205,6 +241,7 @@ def noise_floors(
         Different task counts, a noise baseline with fewer than 2 values for a task, a task with
         fewer than 2 values or no variation in the sweep.
     """
+    alpha = confidence_to_alpha(confidence_level)
     _check_alpha(alpha)
     sweep_m = _as_matrix(sweep, "sweep")
     noise_m = _as_matrix(noise, "noise")

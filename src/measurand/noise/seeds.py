@@ -37,7 +37,12 @@ from scipy import stats
 
 from measurand._result import Result
 from measurand.errors import InputError
-from measurand.noise.floors import _check_alpha, _check_snr_threshold
+from measurand.noise.floors import (
+    _check_alpha,
+    _check_snr_threshold,
+    accepts_alpha,
+    confidence_to_alpha,
+)
 
 __all__ = ["SeedSplit", "noncentral_f_interval", "seed_split", "seed_split_frame"]
 
@@ -153,16 +158,18 @@ def _solve_noncentrality(f_obs, df_num, df_den, target: float) -> np.ndarray:
     return result
 
 
+@accepts_alpha
 def seed_split_frame(
     frame: pl.DataFrame,
     *,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     snr_threshold: float = 1.0,
     metric: str = "value",
     window: str = "all",
 ) -> SeedSplit:
     """The split from one value per run: a frame with columns ``task``, ``condition``, ``value``
     (one row per run, e.g. the output of ``window_means`` for one metric)."""
+    alpha = confidence_to_alpha(confidence_level)
     _check_alpha(alpha)
     _check_snr_threshold(snr_threshold)
     missing = [c for c in ("task", "condition", "value") if c not in frame.columns]
@@ -276,13 +283,14 @@ def seed_split_frame(
     )
 
 
+@accepts_alpha
 def seed_split(
     data: Any,
     *,
     window: Any = "all",
     metric: str | None = None,
     conditions: list[str] | None = None,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     snr_threshold: float = 1.0,
 ) -> SeedSplit:
     """Per-task seed noise vs spread across conditions for a long table (module notes).
@@ -299,11 +307,12 @@ def seed_split(
         The metric to split; may be left out when the data holds one metric.
     conditions:
         Restrict to these conditions (default: all).
-    alpha, snr_threshold:
-        Interval level 1 − alpha; tasks whose SNR estimate is below ``snr_threshold`` are
+    confidence_level, snr_threshold:
+        Interval level (old name ``alpha`` = 1 − confidence_level); tasks whose SNR
+        estimate is below ``snr_threshold`` are
         flagged ``low_snr``.
     """
-    from measurand.compare.window import long_frame, parse_window, window_means
+    from measurand.stats._window import long_frame, parse_window, window_means
 
     frame = long_frame(data)
     metrics = frame.get_column("metric").unique(maintain_order=True).to_list()
@@ -317,5 +326,9 @@ def seed_split(
     parsed = parse_window(window)
     means = window_means(frame, parsed, metrics=metric, conditions=conditions)
     return seed_split_frame(
-        means, alpha=alpha, snr_threshold=snr_threshold, metric=metric, window=parsed.label
+        means,
+        confidence_level=confidence_level,
+        snr_threshold=snr_threshold,
+        metric=metric,
+        window=parsed.label,
     )

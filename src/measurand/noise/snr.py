@@ -48,16 +48,21 @@ from typing import Any, Literal
 
 import numpy as np
 
+from measurand._compat import renamed_kwargs
 from measurand._result import Result
 from measurand.errors import InputError
 from measurand.noise.floors import (
     _as_matrix,
     _check_alpha,
     _task_names,
+    accepts_alpha,
+    confidence_to_alpha,
     f_ratio_interval,
     snr_from_share,
 )
 from measurand.stats._rng import SeedLike, as_generator
+
+_WIDE_P = 2000  # more tasks than this: the SNR bootstrap draws in float32
 
 __all__ = [
     "BenchmarkSNR",
@@ -154,17 +159,21 @@ class ProjectionSNR(Result):
         ]
 
 
-def _with_aggregate(weights: np.ndarray) -> np.ndarray:
-    """Append the mean-θ column (weights averaged over factors) on the last axis."""
-    return np.concatenate([weights, weights.mean(axis=-1, keepdims=True)], axis=-1)
+def _inverse_information(loadings: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    """(I + ΛᵀΨ⁻¹Λ)⁻¹ for a batch of uniqueness vectors: psi (..., p) -> (..., k, k).
+
+    ΛᵀΨ⁻¹Λ = Σ_j λ_jλ_jᵀ/ψ_j is one BLAS product of 1/ψ with the (p, k²) outer products, so a
+    batch never holds a (..., p, k) array.
+    """
+    p, k = loadings.shape
+    outer = (loadings[:, :, None] * loadings[:, None, :]).reshape(p, k * k)
+    information = ((1.0 / psi) @ outer).reshape((*psi.shape[:-1], k, k))
+    return np.linalg.inv(np.eye(k) + information)
 
 
-def _batched_maps(loadings: np.ndarray, psi: np.ndarray) -> np.ndarray:
-    """Posterior maps for a batch of uniqueness vectors: psi (..., p) -> (..., p, k + 1)."""
-    weighted = loadings / psi[..., :, None]
-    inner = np.eye(loadings.shape[1]) + np.einsum("pk,...pl->...kl", loadings, weighted)
-    maps = np.linalg.solve(inner, np.swapaxes(weighted, -1, -2))
-    return _with_aggregate(np.swapaxes(maps, -1, -2))
+def _aggregate_columns(k: int) -> np.ndarray:
+    """C (k, k + 1) = [I | 1/k]: the factors and their mean (the mean-θ aggregate)."""
+    return np.concatenate([np.eye(k), np.full((k, 1), 1.0 / k)], axis=1)
 
 
 class _Anchor:
@@ -177,6 +186,14 @@ class _Anchor:
         self.psi = uniquenesses
         self.anchored = anchored
         self.bounds = bounds
+
+    def astype(self, dtype: type) -> _Anchor:
+        """A copy with its arrays in ``dtype`` (the wide-matrix bootstrap runs in float32)."""
+        copy = _Anchor.__new__(_Anchor)
+        copy.var1, copy.var0 = self.var1.astype(dtype), self.var0.astype(dtype)
+        copy.psi = np.asarray(self.psi).astype(dtype)
+        copy.anchored, copy.bounds = self.anchored, self.bounds
+        return copy
 
     def psi_from_noise_var(self, noise_var: np.ndarray) -> np.ndarray:
         share = np.clip(noise_var / self.var1, *self.bounds)
@@ -192,13 +209,17 @@ def _cross_fitted_noise_var(noise: np.ndarray, loadings: np.ndarray, anchor: _An
     it is free of the selection bias of projecting the reruns that set W. Returns (..., k + 1).
     """
     m = noise.shape[-2]
+    k = loadings.shape[1]
     centred = noise - noise.mean(axis=-2, keepdims=True)
     total = centred.sum(axis=-2, keepdims=True)
     total_sq = (centred**2).sum(axis=-2, keepdims=True)
     rest_mean = (total - centred) / (m - 1)
     rest_var = (total_sq - centred**2 - (m - 1) * rest_mean**2) / (m - 2)
-    maps = _batched_maps(loadings, anchor.psi_from_noise_var(np.maximum(rest_var, 0.0)))
-    deviation = np.einsum("...rp,...rpf->...rf", centred - rest_mean, maps)
+    psi = anchor.psi_from_noise_var(np.maximum(rest_var, 0.0))  # (..., m, p)
+    # d_r W_r = (d_r Ψ_r⁻¹ Λ)(I + ΛᵀΨ_r⁻¹Λ)⁻¹: BLAS products, no (..., m, p, k) maps.
+    projected = ((centred - rest_mean) / psi) @ loadings  # (..., m, k)
+    scores = (projected[..., None, :] @ _inverse_information(loadings, psi))[..., 0, :]
+    deviation = scores @ _aggregate_columns(k)
     return (m - 1) / m * np.mean(deviation**2, axis=-2)
 
 
@@ -219,18 +240,30 @@ def _pivot_quantiles(
     map anchored on all of its reruns (the truth of that draw). The sweep's part is χ²(n − 1)/
     (n − 1), independent of the noise. Drawn in chunks of at most ~50 MB.
     """
-    p, k1 = loadings.shape[0], loadings.shape[1] + 1
-    sd = np.sqrt(noise_var_z)
+    p, k = loadings.shape
+    k1 = k + 1
+    # Wide matrices: single precision for the drawn reruns (half the memory traffic and half
+    # the cost of the normals); the pivot is a Monte Carlo quantile, far coarser than 1e-6.
+    wide = p > _WIDE_P
+    dtype = np.float32 if wide else np.float64
+    sd = np.sqrt(noise_var_z).astype(dtype)
+    if wide:
+        loadings = loadings.astype(np.float32)
+        anchor = anchor.astype(np.float32)
     chunk = max(1, int(50e6 // (8 * m * p * (k1 + 2))))
+    columns = _aggregate_columns(k)
+    outer = (loadings[:, :, None] * loadings[:, None, :]).reshape(p, k * k)
     ratios = np.empty((n_draws, k1))
     for start in range(0, n_draws, chunk):
         size = min(chunk, n_draws - start)
-        draws = rng.standard_normal((size, m, p)) * sd
+        draws = rng.standard_normal((size, m, p), dtype=dtype) * sd
         estimate = _cross_fitted_noise_var(draws, loadings, anchor)
-        full_maps = _batched_maps(
-            loadings, anchor.psi_from_noise_var(np.var(draws, axis=-2, ddof=1))
-        )
-        truth = np.einsum("bpf,p->bf", full_maps**2, noise_var_z)
+        psi = anchor.psi_from_noise_var(np.var(draws, axis=-2, ddof=1))  # (b, p)
+        # Σ_p W_pf² σ²_p with W = Ψ⁻¹Λ M⁻¹ C: diag(Cᵀ M⁻¹ (Σ_p σ²_p/ψ_p² λ_pλ_pᵀ) M⁻¹ C).
+        inverse = _inverse_information(loadings, psi)
+        spread = ((noise_var_z / psi**2) @ outer).reshape(-1, k, k)
+        sandwich = inverse @ spread @ inverse
+        truth = np.einsum("kf,bkl,lf->bf", columns, sandwich, columns)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratios[start : start + size] = estimate / truth
     sweep_part = rng.chisquare(n - 1, size=n_draws) / (n - 1)
@@ -241,6 +274,8 @@ def _pivot_quantiles(
     )
 
 
+@accepts_alpha
+@renamed_kwargs(n_draws="n_resamples")
 def projection_snr(
     sweep_z: np.ndarray,
     noise_z: np.ndarray,
@@ -249,8 +284,8 @@ def projection_snr(
     *,
     anchored: np.ndarray | None = None,
     psi_bounds: tuple[float, float] = (1e-3, 0.999),
-    alpha: float = 0.05,
-    n_draws: int = 2000,
+    confidence_level: float = 0.95,
+    n_resamples: int = 2000,
     seed: SeedLike = None,
 ) -> ProjectionSNR:
     """Per-factor and mean-θ SNR of the posterior-mean scores (see the module notes).
@@ -267,12 +302,15 @@ def projection_snr(
     anchored:
         (p,) bool: the tasks whose ψ was fixed from these same reruns' noise share (clipped to
         ``psi_bounds``). Then the noise variance is cross-fitted and the interval calibrated by
-        a parametric bootstrap (``n_draws`` draws from ``seed``); this needs m ≥ 3 reruns.
+        a parametric bootstrap (``n_resamples`` draws from ``seed``; old name ``n_draws``);
+        this needs m ≥ 3 reruns.
         ``None`` (or no anchored task): the map does not depend on the reruns, and the plain
         projection with its exact F interval is used.
-    alpha:
-        Intervals have confidence ``1 − alpha``.
+    confidence_level:
+        Level of the intervals (old name ``alpha`` = 1 − confidence_level).
     """
+    alpha = confidence_to_alpha(confidence_level)
+    n_draws = n_resamples
     _check_alpha(alpha)
     weights = posterior_map(loadings, uniquenesses)
     lam = np.asarray(loadings, dtype=np.float64).reshape(weights.shape)
@@ -299,7 +337,7 @@ def projection_snr(
             "anchored=None for the in-sample projection"
         )
 
-    combined = _with_aggregate(weights)
+    combined = weights @ _aggregate_columns(k)
     var_sweep = np.var(sweep @ combined, axis=0, ddof=1)
     in_sample = np.var(noise @ combined, axis=0, ddof=1)
     if mask.any():

@@ -31,19 +31,21 @@ Everything random (parallel analysis, the SNR intervals' parametric bootstrap) d
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from measurand._compat import renamed_kwargs
 from measurand._result import Result
 from measurand.errors import InputError
+from measurand.io.noise_inputs import RunMatrix, as_run_matrix, read_noise_inputs
 from measurand.noise.floors import (
     NoiseFloors,
     _check_alpha,
     _check_snr_threshold,
+    accepts_alpha,
+    confidence_to_alpha,
     noise_floors,
 )
 from measurand.noise.seeds import SeedSplit, seed_split
@@ -72,149 +74,8 @@ __all__ = [
 MISSING_CHOICES = ("drop", "zero")
 PSI_BOUNDS = (1e-3, 0.999)
 _ABOVE_TOL = 1e-9
-
-
-# ----------------------------------------------------------------------------------------------
-# Inputs
-# ----------------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class RunMatrix(Result):
-    """Runs x metrics on the analysis scale (directions applied: higher = better).
-
-    ``values`` (n, p) holds NaN for missing cells; ``dropped_constant`` names the columns the
-    reader dropped because they did not vary (a sweep must have none).
-    """
-
-    values: np.ndarray
-    columns: tuple[str, ...]
-    row_names: tuple[str, ...]
-    directions: dict[str, int]
-    source: str
-    dropped_constant: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-def as_run_matrix(data: Any, *, name: str) -> RunMatrix:
-    """A :class:`RunMatrix` from a RunMatrix, a :class:`measurand.io.matrix.MatrixData` (its
-    raw values with the directions applied) or a mapping ``{metric: values}`` (already oriented
-    higher = better)."""
-    if isinstance(data, RunMatrix):
-        return data
-    if hasattr(data, "raw") and hasattr(data, "directions") and hasattr(data, "columns"):
-        columns = tuple(data.columns)
-        signs = np.array([data.directions.get(c, 1) for c in columns], dtype=np.float64)
-        values = np.asarray(data.raw, dtype=np.float64) * signs
-        return RunMatrix(
-            values=np.where(np.isfinite(values), values, np.nan),
-            columns=columns,
-            row_names=tuple(str(r) for r in data.row_names),
-            directions={c: int(data.directions.get(c, 1)) for c in columns},
-            source=str(getattr(data, "source", name)),
-            dropped_constant=tuple(getattr(data, "dropped_constant", ())),
-            notes=tuple(getattr(data, "notes", ())),
-        )
-    if isinstance(data, Mapping):
-        if not data:
-            raise InputError(f"the {name} matrix has no metric")
-        columns = tuple(str(c) for c in data)
-        arrays = [np.asarray(v, dtype=np.float64).ravel() for v in data.values()]
-        lengths = {a.size for a in arrays}
-        if len(lengths) != 1:
-            raise InputError(f"the {name} matrix's metrics have different lengths: {lengths}")
-        values = np.column_stack(arrays)
-        return RunMatrix(
-            values=np.where(np.isfinite(values), values, np.nan),
-            columns=columns,
-            row_names=tuple(str(i) for i in range(values.shape[0])),
-            directions=dict.fromkeys(columns, 1),
-            source=name,
-        )
-    raise InputError(
-        f"the {name} matrix must be a MatrixData (measurand.io.matrix.read_matrix), a "
-        f"RunMatrix or a mapping of metric -> values; got {type(data).__name__}"
-    )
-
-
-def _exact(name: str) -> str:
-    return f"re:^{re.escape(name)}$"
-
-
-def read_noise_inputs(
-    sweep_path: str | Path,
-    noise_path: str | Path,
-    *,
-    id_col: str,
-    noise_id_col: str | None = None,
-    include: Sequence[str] | None = None,
-    exclude: Sequence[str] | None = None,
-    lower_is_better: Sequence[str] | None = None,
-    target_path: str | Path | None = None,
-    target_id_col: str | None = None,
-) -> tuple[RunMatrix, RunMatrix, RunMatrix | None]:
-    """Read the sweep, noise (and optional target-scale) matrices with the same column rules.
-
-    Each file goes through :func:`measurand.io.matrix.read_matrix` (raw values, directions
-    applied). A noise column that ``read_matrix`` drops as constant is read back: with values
-    it is a task with zero rerun noise, without values it is missing from the noise matrix.
-    A noise file with fewer than 2 data rows is refused before anything else.
-    """
-    from measurand.io.matrix import read_matrix
-    from measurand.io.table import count_rows
-
-    rules: dict[str, Any] = {
-        "include": list(include) if include else None,
-        "exclude": list(exclude) if exclude else None,
-        "lower_is_better": list(lower_is_better) if lower_is_better else None,
-        "standardize": False,
-    }
-    sweep = as_run_matrix(read_matrix(sweep_path, id_col=id_col, **rules), name="sweep")
-    noise_path = Path(noise_path)
-    n_noise = count_rows(noise_path)
-    if n_noise < 2:
-        raise InputError(
-            f"the noise matrix has {n_noise} data row(s); a noise variance needs at least 2 "
-            "reruns of the same configuration",
-            source=str(noise_path),
-        )
-    noise_id = noise_id_col or id_col
-    noise_data = read_matrix(noise_path, id_col=noise_id, **rules)
-    noise = as_run_matrix(noise_data, name="noise")
-    if noise.dropped_constant:
-        again = read_matrix(
-            noise_path,
-            id_col=noise_id,
-            **{**rules, "heldout": [_exact(c) for c in noise.dropped_constant]},
-        )
-        extra_cols, extra_vals, empty = [], [], []
-        for column in noise.dropped_constant:
-            values = np.asarray(again.heldout[column], dtype=np.float64)
-            if np.sum(np.isfinite(values)) >= 2:
-                extra_cols.append(column)
-                extra_vals.append(values)
-            else:
-                empty.append(column)
-        notes = list(noise.notes)
-        if extra_cols:
-            notes.append(
-                f"constant in the noise matrix (zero rerun noise): {', '.join(extra_cols)}"
-            )
-        if empty:
-            notes.append(f"fewer than 2 values in the noise matrix: {', '.join(empty)}")
-        directions = {**noise.directions, **{c: again.directions[c] for c in extra_cols}}
-        noise = dataclasses.replace(
-            noise,
-            values=np.column_stack([noise.values, *extra_vals]) if extra_vals else noise.values,
-            columns=(*noise.columns, *extra_cols),
-            directions=directions,
-            dropped_constant=tuple(empty),
-            notes=tuple(notes),
-        )
-    target = None
-    if target_path is not None:
-        target = as_run_matrix(
-            read_matrix(target_path, id_col=target_id_col or id_col, **rules), name="target"
-        )
-    return sweep, noise, target
+_WIDE_P = 2000  # more tasks than this and than rows: a bounded EM (see _matrix_noise)
+_WIDE_EM_STEPS = 500
 
 
 # ----------------------------------------------------------------------------------------------
@@ -381,6 +242,13 @@ def _float_or_none(value: float) -> float | None:
     return None if not np.isfinite(value) and not np.isinf(value) else float(value)
 
 
+def _stream(seed: Any, analysis: str) -> Any:
+    """The random stream of one analysis, keyed by what it computes (``measurand.stats._rng``)."""
+    from measurand.stats._rng import keyed_sequence, root_sequence
+
+    return keyed_sequence(root_sequence(seed), "noise", analysis)
+
+
 def _choose_k(
     z: np.ndarray,
     n_factors: int | None,
@@ -388,7 +256,11 @@ def _choose_k(
     seed: Any,
     warnings: list[str],
 ) -> tuple[int, str, int | None]:
-    from measurand.factors.workflow import clamp_suggested_k, k_rule_label, max_identified_factors
+    from measurand.latent.identification import (
+        clamp_suggested_k,
+        k_rule_label,
+        max_identified_factors,
+    )
 
     n, p = z.shape
     if n_factors is not None:
@@ -409,7 +281,9 @@ def _choose_k(
         return k, "given", None
     from measurand.latent.parallel import parallel_analysis
 
-    pa = parallel_analysis(z, n_iter=pa_iter, quantile=0.95, seed=seed)
+    pa = parallel_analysis(
+        z, n_resamples=pa_iter, quantile=0.95, seed=_stream(seed, "parallel_analysis")
+    )
     k = clamp_suggested_k(int(pa.k), p, warnings)
     return k, k_rule_label("quantile", pa.quantile), int(pa.k)
 
@@ -429,8 +303,15 @@ def _matrix_noise(
     warnings: list[str],
     notify: Callable[[str], None],
 ) -> MatrixNoise:
+    from measurand.latent._corr import check_no_overflow
+
     sweep = as_run_matrix(sweep_in, name="sweep")
     noise = as_run_matrix(noise_in, name="noise")
+    for matrix in (sweep, noise):
+        try:
+            check_no_overflow(matrix.values, matrix.columns, what=matrix.source)
+        except InputError as exc:
+            raise InputError(str(exc).split(": ", 1)[1], source=matrix.source) from None
     if sweep.dropped_constant:
         raise InputError(
             f"metric(s) constant in the sweep: {', '.join(sweep.dropped_constant)}; their noise "
@@ -445,9 +326,11 @@ def _matrix_noise(
             "least 2 reruns of the same configuration",
             source=noise.source,
         )
-    common = [c for c in sweep.columns if c in noise.columns]
-    missing_from_noise = [c for c in sweep.columns if c not in noise.columns]
-    only_in_noise = [c for c in noise.columns if c not in sweep.columns]
+    sweep_pos = {c: j for j, c in enumerate(sweep.columns)}
+    noise_pos = {c: j for j, c in enumerate(noise.columns)}
+    common = [c for c in sweep.columns if c in noise_pos]
+    missing_from_noise = [c for c in sweep.columns if c not in noise_pos]
+    only_in_noise = [c for c in noise.columns if c not in sweep_pos]
     if not common:
         raise InputError(
             f"the sweep and noise matrices share no metric; sweep: {_listing(sweep.columns, 8)}; "
@@ -466,18 +349,18 @@ def _matrix_noise(
             f"{_listing(only_in_noise)}"
         )
 
-    s_idx = [sweep.columns.index(c) for c in common]
-    n_idx = [noise.columns.index(c) for c in common]
+    s_idx = [sweep_pos[c] for c in common]
+    n_idx = [noise_pos[c] for c in common]
     sweep_common = sweep.values[:, s_idx]
     noise_common = noise.values[:, n_idx]
     notify("noise floors")
-    floors = noise_floors(sweep_common, noise_common, tasks=common, alpha=alpha)
+    floors = noise_floors(sweep_common, noise_common, tasks=common, confidence_level=1 - alpha)
     warnings.extend(_sign_flip_warnings(sweep_common, noise_common, common))
     zero_noise = tuple(c for c, v in zip(common, floors.var_noise, strict=True) if v == 0)
 
     # The factor model.
     model_tasks = list(common) if missing == "drop" else list(sweep.columns)
-    m_idx = [sweep.columns.index(c) for c in model_tasks]
+    m_idx = [sweep_pos[c] for c in model_tasks]
     values = sweep.values[:, m_idx]
     complete = np.all(np.isfinite(values), axis=1)
     if not complete.all():
@@ -498,8 +381,8 @@ def _matrix_noise(
         bad = [t for t, s in zip(model_tasks, sd, strict=True) if not s > 0]
         raise InputError(f"metric(s) constant over the complete sweep rows: {', '.join(bad)}")
     z = (x - mean) / sd
-    anchored = np.array([t in common for t in model_tasks])
     floor_pos = {t: j for j, t in enumerate(common)}
+    anchored = np.array([t in floor_pos for t in model_tasks])
 
     def on_model_tasks(values: np.ndarray) -> np.ndarray:
         """A per-task floor quantity on the model's tasks (NaN where not measured)."""
@@ -510,8 +393,23 @@ def _matrix_noise(
     notify(f"fitting the noise-anchored {k}-factor model")
     from measurand.latent._nonneg_em import fit_nonneg_em
 
-    fit = fit_nonneg_em(z, k, fixed_psi=fixed_psi, seed=seed)
-    if not fit.converged:
+    n_rows, n_tasks = z.shape
+    wide = n_tasks > _WIDE_P and n_tasks >= n_rows
+    if wide:
+        warnings.append(
+            f"{n_tasks} tasks and {n_rows} complete sweep rows: with more tasks than rows the "
+            "sample covariance is singular and the factor model's likelihood has no interior "
+            f"maximum; the fit stops after {_WIDE_EM_STEPS} EM steps (read loading sizes with "
+            "care)"
+        )
+    fit = fit_nonneg_em(
+        z,
+        k,
+        fixed_psi=fixed_psi,
+        seed=_stream(seed, "model"),
+        max_iter=_WIDE_EM_STEPS if wide else 5000,
+    )
+    if not fit.converged and not wide:
         warnings.append(f"the factor model did not converge in {fit.n_iter} EM steps")
     common_var = np.sum(fit.loadings**2, axis=1)
     h2 = common_var / (common_var + fit.uniquenesses)
@@ -549,8 +447,8 @@ def _matrix_noise(
     notify("projecting the noise rows")
     noise_model = np.zeros((noise.values.shape[0], len(model_tasks)))
     for j, task in enumerate(model_tasks):
-        if task in noise.columns:
-            column = noise.values[:, noise.columns.index(task)]
+        if task in noise_pos:
+            column = noise.values[:, noise_pos[task]]
             noise_model[:, j] = (column - mean[j]) / sd[j]
     usable = np.all(np.isfinite(noise_model), axis=1)
     if not usable.all():
@@ -576,9 +474,9 @@ def _matrix_noise(
         fit.uniquenesses,
         anchored=anchored if cross_fit else None,
         psi_bounds=PSI_BOUNDS,
-        alpha=alpha,
-        n_draws=n_draws,
-        seed=seed,
+        confidence_level=1 - alpha,
+        n_resamples=n_draws,
+        seed=_stream(seed, "projection_snr"),
     )
     low_factors = tuple(
         label
@@ -641,8 +539,10 @@ def _decision(
         return None, None, len(pairs), target.source
     rows_s = [i for i, _ in pairs]
     rows_t = [j for _, j in pairs]
-    small = sweep.values[np.ix_(rows_s, [sweep.columns.index(c) for c in tasks])]
-    large = target.values[np.ix_(rows_t, [target.columns.index(c) for c in tasks])]
+    sweep_pos = {c: j for j, c in enumerate(sweep.columns)}
+    target_pos = {c: j for j, c in enumerate(target.columns)}
+    small = sweep.values[np.ix_(rows_s, [sweep_pos[c] for c in tasks])]
+    large = target.values[np.ix_(rows_t, [target_pos[c] for c in tasks])]
     result = decision_accuracy(small, large, tasks=tasks)
 
     def mean_z(values: np.ndarray) -> np.ndarray:
@@ -711,6 +611,8 @@ def _task_table(
     return tuple(rows)
 
 
+@accepts_alpha
+@renamed_kwargs(n_draws="n_resamples")
 def run_noise(
     sweep: Any = None,
     noise: Any = None,
@@ -723,9 +625,9 @@ def run_noise(
     n_factors: int | None = None,
     missing: str = "drop",
     snr_threshold: float = 1.0,
-    alpha: float = 0.05,
+    confidence_level: float = 0.95,
     pa_iter: int = 500,
-    n_draws: int = 2000,
+    n_resamples: int = 2000,
     seed: int | None = 0,
     progress: Callable[[str], None] | None = None,
 ) -> NoiseResult:
@@ -749,9 +651,9 @@ def run_noise(
         ``"drop"`` or ``"zero"``: what happens to sweep tasks missing from the noise matrix.
     snr_threshold:
         Tasks and factors whose SNR is below it are flagged (the recommendation list).
-    alpha:
-        Intervals have confidence ``1 − alpha``.
-    n_draws:
+    confidence_level:
+        Level of every interval (old name ``alpha`` = 1 − confidence_level).
+    n_resamples:
         Parametric-bootstrap draws for the factor SNR intervals.
     seed:
         Seed of every random procedure.
@@ -761,6 +663,8 @@ def run_noise(
     if missing not in MISSING_CHOICES:
         raise InputError(f"missing must be 'drop' or 'zero', got {missing!r}")
     _check_snr_threshold(snr_threshold)
+    alpha = confidence_to_alpha(confidence_level)
+    n_draws = n_resamples
     _check_alpha(alpha)
     if (sweep is None) != (noise is None):
         raise InputError("give both a sweep matrix and a noise matrix (or neither)")
@@ -793,7 +697,7 @@ def run_noise(
             window=seeds_window,
             metric=seeds_metric,
             conditions=seeds_conditions,
-            alpha=alpha,
+            confidence_level=confidence_level,
             snr_threshold=snr_threshold,
         )
         if seeds.skipped:

@@ -14,13 +14,13 @@ from measurand.diagnose.results import (
     Fraction,
     SignalAUC,
 )
-from measurand.report._format import LEGEND_TOP_RIGHT, style_figure
-from measurand.report._format import cell_code as _code
-from measurand.report._format import interval as _interval
-from measurand.report._format import level as _level
-from measurand.report._format import num as _num
-from measurand.report._format import pvalue as _p
 from measurand.report.document import Report, md_table
+from measurand.report.format import LEGEND_TOP_RIGHT, style_figure
+from measurand.report.format import cell_code as _code
+from measurand.report.format import interval as _interval
+from measurand.report.format import level as _level
+from measurand.report.format import num as _num
+from measurand.report.format import pvalue as _p
 
 _CORRECT_COLOUR = "#1877F2"
 _WRONG_COLOUR = "#E4572E"

@@ -3,20 +3,24 @@ validation; a scree plot, a loadings heatmap, rank intervals and held-out scatte
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from measurand.factors.workflow import FactorsResult
-from measurand.report._format import cell_code, code, interval, num, style_figure
-from measurand.report._format import level as _level
 from measurand.report.document import Report, md_table
+from measurand.report.format import cell_code, code, interval, num, style_figure
+from measurand.report.format import level as _level
 
 _BLUE = "#1877F2"
 _RED = "#E4572E"
 _GREY = "#888888"
 _GREEN = "#2CA58D"
-_MAX_FIGURE_ROWS = 300
+_MAX_FIGURE_ROWS = 40  # rank-interval figure: the top rows (16 px each; ~760 px tall at most)
+_TABLE_TOP = 25  # leaderboard rows in the section; the rest go to the "all rows" appendix
+_MAX_TASKS = 40  # more tasks: tables and figures show a chosen subset (all are in results.json)
+_PER_FACTOR = 10
 
 
 def factors_report(result: FactorsResult, *, source: str | None = None) -> Report:
@@ -34,8 +38,8 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
     pa = result.parallel_analysis
     scree = report.section("How many factors? Horn's parallel analysis")
     scree.add(
-        f"Eigenvalues of the observed correlation matrix ({pa.kind.upper()}) against those of "
-        f"{pa.n_iter:,} random normal matrices of the same shape. k = {pa.k}: leading "
+        f"Compared: {pa.kind_label} (`{pa.kind}`), observed against those of "
+        f"{pa.n_resamples:,} random normal matrices of the same shape. k = {pa.k}: leading "
         f"eigenvalues above the random {_q(pa.quantile)}, up to the first crossing; {pa.k_mean} "
         f"against the random mean; {pa.k_count} eigenvalues above the percentile in all. "
         f"Fitted: **k = {k}** ({result.n_factors_rule})."
@@ -70,11 +74,18 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
         loadings.figure(_ceiling_figure(result))
 
     board = result.leaderboard
-    lb = report.section("Leaderboard")
-    lb.add(_leaderboard_text(result, level))
-    lb.add(_leaderboard_table(result, level))
-    if board.n_valid:
-        lb.figure(_rank_figure(result, level))
+    if board.rows:
+        lb = report.section("Leaderboard")
+        lb.add(_leaderboard_text(result, level))
+        lb.add(_leaderboard_table(result, level, board.rows[:_TABLE_TOP]))
+        if len(board.rows) > _TABLE_TOP:
+            lb.add(
+                f"Top {_TABLE_TOP} of {len(board.rows)} rows; the other "
+                f'{len(board.rows) - _TABLE_TOP} are listed under "Leaderboard: all rows" at '
+                "the end of the report (and in results.json)."
+            )
+        if board.n_valid:
+            lb.figure(_rank_figure(result, level))
 
     if result.heldout_validation is not None:
         val = report.section("Held-out validation")
@@ -101,14 +112,24 @@ def factors_report(result: FactorsResult, *, source: str | None = None) -> Repor
                 ["Task", *(f"axis {j}" for j in range(pool.z.shape[1]))],
                 [
                     [cell_code(name), *row]
-                    for name, row in zip(pool.item_names, pool.z.tolist(), strict=True)
+                    for name, row in zip(
+                        pool.item_names[:_MAX_TASKS], pool.z[:_MAX_TASKS].tolist(), strict=True
+                    )
                 ],
+            )
+            + (
+                f"\n\nFirst {_MAX_TASKS} of {len(pool.item_names)} items; all are in the pool file."
+                if len(pool.item_names) > _MAX_TASKS
+                else ""
             )
         )
 
     if result.warnings:
         report.section("Warnings").add("\n".join(f"- {w}" for w in result.warnings))
     report.section("Settings").add(_settings_text(result))
+    if len(board.rows) > _TABLE_TOP:
+        rest = report.section("Leaderboard: all rows")
+        rest.add(_leaderboard_table(result, level, board.rows[_TABLE_TOP:]))
     return report
 
 
@@ -143,6 +164,17 @@ def _headline(result: FactorsResult, level: str) -> str:
         f"- The {len(result.data.tasks)} tasks measure **{result.n_factors} factor(s)** "
         f"({result.n_factors_rule}); {_model_name(result)}.",
     ]
+    quality = getattr(result.model, "fit_quality", None)
+    if quality in ("poor", "mediocre"):
+        lines[0] = (
+            f"- **The {result.n_factors}-factor model fits {quality}ly** "
+            f"({'; '.join(result.model.fit_quality_reasons)}; cut-offs RMSEA ≤ .06 and TLI ≥ "
+            f".95 for a good fit, Hu & Bentler 1999; RMSEA > .10 poor, Browne & Cudeck 1993): "
+            f"the {len(result.data.tasks)} tasks are not well described by "
+            f"{result.n_factors} factor(s) ({result.n_factors_rule}); {_model_name(result)}."
+        )
+    elif quality == "good":
+        lines[0] += " The model fits well (RMSEA ≤ .06, TLI ≥ .95; Hu & Bentler 1999)."
     h2 = result.model.communalities
     order = np.argsort(h2)
     lines.append(
@@ -196,7 +228,8 @@ def _data_text(result: FactorsResult) -> str:
     data = result.data
     negated = [c for c, d in data.directions.items() if d < 0]
     lines = [
-        f"- Tasks ({len(data.tasks)}): {', '.join(code(t) for t in data.tasks)}.",
+        f"- Tasks ({len(data.tasks)}): {', '.join(code(t) for t in data.tasks[:20])}"
+        f"{f' and {len(data.tasks) - 20} more' if len(data.tasks) > 20 else ''}.",
         f"- Z-scored per task (ddof 0); negated so that higher = better: "
         f"{', '.join(code(c) for c in negated) if negated else 'none'}.",
     ]
@@ -254,11 +287,35 @@ def _task_order(lam: np.ndarray) -> np.ndarray:
     return np.lexsort((-strength, dominant))
 
 
-def _loadings_table(result: FactorsResult) -> str:
+def _shown_tasks(result: FactorsResult) -> np.ndarray:
+    """Task indices to show, in the loadings order: all up to 40 tasks; beyond, the 10 tasks
+    loading most on each factor and the 10 with the lowest h² (the rest are in results.json)."""
     model = result.model
     lam = model.loadings
+    order = _task_order(lam)
+    if len(order) <= _MAX_TASKS:
+        return order
+    keep = set(np.argsort(model.communalities)[:_PER_FACTOR].tolist())
+    for f in range(lam.shape[1]):
+        keep.update(np.argsort(-lam[:, f])[:_PER_FACTOR].tolist())
+    return np.array([j for j in order if j in keep], dtype=np.int64)
+
+
+def _subset_note(result: FactorsResult, shown: int) -> str:
+    total = len(result.model.tasks)
+    if shown == total:
+        return ""
+    return (
+        f"\n\nShown: {shown} of {total} tasks (the {_PER_FACTOR} loading most on each factor and "
+        f"the {_PER_FACTOR} with the lowest h²); every task is in results.json (`model.tasks`)."
+    )
+
+
+def _loadings_table(result: FactorsResult) -> str:
+    model = result.model
     rows = []
-    for j in _task_order(lam):
+    shown = _shown_tasks(result)
+    for j in shown:
         t = model.tasks[j]
         rows.append(
             [
@@ -269,7 +326,8 @@ def _loadings_table(result: FactorsResult) -> str:
                 t.dominant_factor,
             ]
         )
-    return md_table(["Task", *model.factors, "h²", "ψ", "Dominant"], rows)
+    table = md_table(["Task", *model.factors, "h²", "ψ", "Dominant"], rows)
+    return table + _subset_note(result, len(shown))
 
 
 def _fit_stats_table(stats: dict[str, Any]) -> str:
@@ -305,11 +363,10 @@ def _leaderboard_text(result: FactorsResult, level: str) -> str:
     return text
 
 
-def _leaderboard_table(result: FactorsResult, level: str) -> str:
-    board = result.leaderboard
+def _leaderboard_table(result: FactorsResult, level: str, shown: Sequence[Any]) -> str:
     factors = result.model.factors
     rows = []
-    for r in board.rows:
+    for r in shown:
         rows.append(
             [
                 r.rank,
@@ -413,7 +470,7 @@ def _scree_figure(pa: Any, k: int):
     )
     return style_figure(
         fig,
-        title=f"Scree: observed vs random eigenvalues ({pa.n_iter:,} draws)",
+        title=f"Scree: observed vs random eigenvalues ({pa.n_resamples:,} draws)",
         xaxis_title="component",
         yaxis_title="eigenvalue",
         height=420,
@@ -425,7 +482,7 @@ def _loadings_figure(result: FactorsResult):
 
     model = result.model
     lam = model.loadings
-    order = _task_order(lam)
+    order = _shown_tasks(result)
     labels = [f"{model.tasks[j].task} (h²={model.tasks[j].communality:.2f})" for j in order]
     nonneg = model.method == "nonneg_em" or bool(np.all(lam >= 0))
     colors = (
@@ -445,7 +502,8 @@ def _loadings_figure(result: FactorsResult):
     )
     return style_figure(
         fig,
-        title="Loadings, tasks grouped by dominant factor (h² in the label)",
+        title="Loadings, tasks grouped by dominant factor (h² in the label)"
+        + ("" if len(order) == len(model.tasks) else f"; {len(order)} of {len(model.tasks)} tasks"),
         height=max(350, 24 * len(labels) + 120),
         yaxis={"autorange": "reversed", "tickfont": {"size": 10}},
         margin={"l": 20},
@@ -456,7 +514,7 @@ def _ceiling_figure(result: FactorsResult):
     import plotly.graph_objects as go
 
     ceilings = result.settings.h2_ceiling
-    tasks = sorted(ceilings, key=lambda t: -ceilings[t])
+    tasks = sorted(ceilings, key=lambda t: -ceilings[t])[: _MAX_TASKS * 2]
     by_name = {t.task: t.communality for t in result.model.tasks}
     ceiling = np.clip(np.array([ceilings[t] for t in tasks]), 0.0, 1.0)
     h2 = np.array([by_name[t] for t in tasks])

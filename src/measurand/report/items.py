@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from measurand.items.workflow import ItemsResult, PairRow, TaskAnalysis
-from measurand.report._format import cell_code, code, interval, num, style_figure
-from measurand.report._format import level as _level
 from measurand.report.document import Report, md_table
+from measurand.report.format import cell_code, code, interval, num, style_figure
+from measurand.report.format import level as _level
 
 _BLUE = "#1877F2"
 _RED = "#E4572E"

@@ -14,10 +14,10 @@ import numpy as np
 
 from measurand.noise.seeds import SeedSplit
 from measurand.noise.workflow import MatrixNoise, NoiseResult
-from measurand.report._format import LEGEND_TOP_RIGHT, cell_code, interval, style_figure
-from measurand.report._format import level as _level_text
-from measurand.report._format import num as _num
 from measurand.report.document import Report, md_table
+from measurand.report.format import LEGEND_TOP_RIGHT, cell_code, interval, style_figure
+from measurand.report.format import level as _level_text
+from measurand.report.format import num as _num
 
 __all__ = ["noise_report"]
 
@@ -171,6 +171,26 @@ def _method_text(result: NoiseResult) -> str:
 # ----------------------------------------------------------------------------------------------
 # Sweep vs noise
 # ----------------------------------------------------------------------------------------------
+_HEAD_TAIL = 30  # more rows than twice this: tables and figures show the first and last 30
+
+
+def _head_tail(n: int) -> np.ndarray:
+    """Indices 0..n-1, or the first and last 30 when there are more than 60 (long outputs stay
+    readable; every row is in results.json)."""
+    if n <= 2 * _HEAD_TAIL:
+        return np.arange(n)
+    return np.concatenate([np.arange(_HEAD_TAIL), np.arange(n - _HEAD_TAIL, n)])
+
+
+def _omitted(n: int, what: str) -> str:
+    if n <= 2 * _HEAD_TAIL:
+        return ""
+    return (
+        f"\n\nShown: the first and last {_HEAD_TAIL} of {n} {what}; the "
+        f"{n - 2 * _HEAD_TAIL} in between are in results.json."
+    )
+
+
 def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     level = _level(alpha)
     threshold = m.snr_threshold
@@ -198,7 +218,8 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     headers.append("Flag")
     rows = []
     model_pos = {t: i for i, t in enumerate(m.model.tasks)}
-    for row in m.task_table:
+    table = list(m.task_table)
+    for row in (table[i] for i in _head_tail(len(table))):
         flags = []
         if row.low_snr:
             flags.append("**low SNR**")
@@ -222,7 +243,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
             cells.append(_num(row.decision_accuracy, 3))
         cells.append(", ".join(flags) or "")
         rows.append(cells)
-    tasks.add(md_table(headers, rows))
+    tasks.add(md_table(headers, rows) + _omitted(len(table), "tasks (ranked by SNR)"))
     tasks.figure(_task_snr_figure(m, level))
 
     model = report.section("Noise-anchored factor model: fitted h² against the ceiling")
@@ -245,7 +266,8 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
         "h² > ceiling",
     ]
     lrows = []
-    for i, task in enumerate(m.model.tasks):
+    for i in _head_tail(len(m.model.tasks)):
+        task = m.model.tasks[i]
         fixed = bool(m.model.fixed[i])
         above = (
             "beyond CI"
@@ -264,7 +286,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
                 above,
             ]
         )
-    model.add(md_table(header, lrows))
+    model.add(md_table(header, lrows) + _omitted(len(m.model.tasks), "tasks"))
     model.figure(_h2_figure(m, level))
 
     proj = m.projection
@@ -326,7 +348,8 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     )
     d_pos = {} if m.decision is None else {t: i for i, t in enumerate(m.decision.tasks)}
     brows = []
-    for j, task in enumerate(b.tasks):
+    for j in _head_tail(len(b.tasks)):
+        task = b.tasks[j]
         cells = [cell_code(task), _num(b.signal[j], 3), _num(b.noise[j], 3), _num(b.snr[j], 3)]
         if has_target:
             i = d_pos.get(task)
@@ -335,7 +358,7 @@ def _matrix_sections(report: Report, m: MatrixNoise, alpha: float) -> None:
     bench_headers = ["Task", "Relative dispersion", "Relative noise", "SNR"]
     if has_target:
         bench_headers.append("Decision acc.")
-    bench.add(md_table(bench_headers, brows))
+    bench.add(md_table(bench_headers, brows) + _omitted(len(b.tasks), "tasks"))
 
     rec = report.section("Recommendation")
     lines = []
@@ -505,6 +528,7 @@ def _log_ticks(low: float, high: float) -> list[float]:
 def _task_snr_figure(m: MatrixNoise, level: str) -> Any:
     f = m.floors
     order = np.argsort(-f.snr, kind="stable")
+    order = order[_head_tail(len(order))]
     return _log_bar_figure(
         [f.tasks[i] for i in order],
         f.snr[order],
@@ -519,16 +543,20 @@ def _h2_figure(m: MatrixNoise, level: str) -> Any:
     import plotly.graph_objects as go
 
     model = m.model
-    tasks = list(model.tasks)
-    fixed = np.asarray(model.fixed, dtype=bool)
-    ceiling = np.where(fixed, model.ceiling, np.nan)
+    shown = _head_tail(len(model.tasks))
+    tasks = [model.tasks[i] for i in shown]
+    fixed = np.asarray(model.fixed, dtype=bool)[shown]
+    ceiling = np.where(fixed, np.asarray(model.ceiling)[shown], np.nan)
+    ceiling_high = np.asarray(model.ceiling_high)[shown]
+    h2 = np.asarray(model.h2)[shown]
+    above_ci = np.asarray(model.above_ceiling_ci)[shown]
     share_pos = {t: j for j, t in enumerate(m.floors.tasks)}
     ceiling_low = np.array(
         [m.floors.ceiling_low[share_pos[t]] if t in share_pos else np.nan for t in tasks]
     )
     labels = [
         f"{t} ({'above the ceiling CI' if a else 'free ψ' if not fx else 'ok'})"
-        for t, a, fx in zip(tasks, model.above_ceiling_ci, fixed, strict=True)
+        for t, a, fx in zip(tasks, above_ci, fixed, strict=True)
     ]
     fig = go.Figure()
     fig.add_trace(
@@ -540,7 +568,7 @@ def _h2_figure(m: MatrixNoise, level: str) -> Any:
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": np.nan_to_num(model.ceiling_high - ceiling),
+                "array": np.nan_to_num(ceiling_high - ceiling),
                 "arrayminus": np.nan_to_num(ceiling - ceiling_low),
                 "color": "#57606a",
             },
@@ -549,9 +577,9 @@ def _h2_figure(m: MatrixNoise, level: str) -> Any:
     fig.add_trace(
         go.Bar(
             x=labels,
-            y=model.h2,
+            y=h2,
             name="fitted h²",
-            marker_color=[_LOW_COLOUR if a else _H2_COLOUR for a in model.above_ceiling_ci],
+            marker_color=[_LOW_COLOUR if a else _H2_COLOUR for a in above_ci],
         )
     )
     return style_figure(

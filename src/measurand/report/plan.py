@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from measurand.plan.workflow import PlanResult, PlanRow
-from measurand.report._format import cell_code, code, num
-from measurand.report._format import level as _level
 from measurand.report.document import Report, md_table
+from measurand.report.format import cell_code, code, num
+from measurand.report.format import level as _level
 
 MAX_ROWS = 200
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from measurand.report._format import num, style_figure
 from measurand.report.document import Report, md_table
+from measurand.report.format import num, style_figure
 from measurand.report.simulate_figures import delta_rho, grid_matrix
 from measurand.simulate.workflow import SimulateResult
 

@@ -53,6 +53,7 @@ __all__ = [
     "HeldoutValidationResult",
     "LeaderboardResult",
     "LeaderboardRow",
+    "canonical_row_order",
     "heldout_validation",
     "leaderboard",
     "posterior_scores",
@@ -61,6 +62,7 @@ __all__ = [
 METHODS = ("nonneg_em", "ml", "minres")
 _REFIT_TOL = 1e-6
 _CHUNK_ELEMENTS = 2_000_000  # float64 elements per chunk of resample scores (~16 MB)
+_WIDE_P = 2000  # wider than this (and than the rows): no per-resample refits by default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +101,9 @@ class LeaderboardResult(Result):
         Number of tasks; each resample draws this many with replacement.
     mean_distinct_tasks:
         Average number of distinct tasks per resample (the refits' width).
+    refit:
+        Whether every resample refitted the model (False: the full-data loadings and
+        uniquenesses scored every resample; see :func:`leaderboard`).
     """
 
     rows: tuple[LeaderboardRow, ...]
@@ -112,6 +117,7 @@ class LeaderboardResult(Result):
     confidence_level: float
     n_tasks: int
     mean_distinct_tasks: float
+    refit: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -167,7 +173,12 @@ def posterior_scores(
     info = np.swapaxes(lam, -1, -2) @ weighted
     prior = np.eye(k) if phi is None else np.linalg.inv(phi)
     gain = weighted @ np.linalg.inv(prior + info)  # (..., p, k)
-    return np.einsum("np,...pk->...nk", np.asarray(Z, dtype=np.float64), gain)
+    return np.matmul(np.asarray(Z, dtype=np.float64), gain)  # BLAS per fit, (..., n, k)
+
+
+def canonical_row_order(Z: np.ndarray) -> np.ndarray:
+    """The (lexicographic) row order every leaderboard fit uses, see :func:`leaderboard`."""
+    return np.lexsort(np.asarray(Z, dtype=np.float64).T[::-1])
 
 
 def _fit_model(z, k, method, rotation, fixed_psi, seed):
@@ -186,6 +197,11 @@ def _fit_model(z, k, method, rotation, fixed_psi, seed):
         model = FactorAnalysis(
             k, method=method, rotation=rotation, fixed_uniquenesses=fixed_psi, seed=seed
         ).fit(z)
+    return _model_parts(model, k)
+
+
+def _model_parts(model: Any, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(loadings, uniquenesses, phi or None) of a fitted FactorAnalysis, higher = better."""
     lam = np.asarray(model.loadings_, dtype=np.float64)
     psi = np.asarray(model.uniquenesses_, dtype=np.float64)
     phi = getattr(model, "phi_", None)
@@ -263,6 +279,8 @@ def leaderboard(
     n_resamples: int = 1000,
     confidence_level: float = 0.95,
     seed: SeedLike = None,
+    fit: Any = None,
+    refit: bool | None = None,
 ) -> LeaderboardResult:
     """Aggregate factor scores into a sorted leaderboard with bootstrap rank intervals.
 
@@ -287,6 +305,16 @@ def leaderboard(
         Level of the rank and aggregate intervals.
     seed:
         Seed of the resampling.
+    fit:
+        A :class:`measurand.latent.FactorAnalysis` already fitted to the same model on
+        ``Z[canonical_row_order(Z)]`` (the caller's fit, handed on so the model is fitted once);
+        None fits it here.
+    refit:
+        Refit the model in every resample (True), or score every resample with the full-data
+        loadings and uniquenesses, the drawn tasks counted by their multiplicities (False: the
+        intervals then reflect which tasks were drawn, not the uncertainty of the loadings).
+        None (default) refits unless the matrix is wide (more than 2,000 tasks and at least as
+        many tasks as rows), where B refits of a p-task model cost B times a full fit.
     """
     z = np.asarray(Z, dtype=np.float64)
     if z.ndim != 2:
@@ -317,11 +345,16 @@ def leaderboard(
     # Fit on the rows in a canonical (lexicographic) order and map the scores back: the fits stop
     # at a tolerance, and floating-point sums in another row order can stop them at another
     # point of a flat likelihood, so without this the board could depend on how rows are listed.
-    canonical = np.lexsort(z.T[::-1])
+    canonical = canonical_row_order(z)
     z = z[canonical]
     z = z - z.mean(axis=0)
 
-    lam, psi, phi = _fit_model(z, k, method, rotation, fixed_psi, seed)
+    if fit is None:
+        lam, psi, phi = _fit_model(z, k, method, rotation, fixed_psi, seed)
+    else:
+        if getattr(fit, "n_features_in_", None) != p or fit.loadings_.shape[1] != k:
+            raise InputError(f"fit must be a FactorAnalysis fitted with {k} factors on {p} tasks")
+        lam, psi, phi = _model_parts(fit, k)
     theta = np.empty((n, k))
     theta[canonical] = posterior_scores(z, lam, psi, phi)
     aggregate = theta @ w
@@ -332,7 +365,13 @@ def leaderboard(
     boot = None
     n_valid = 0
     mean_distinct = float("nan")
-    if n_resamples > 0:
+    if refit is None:
+        refit = not (p > _WIDE_P and p >= n)
+    if n_resamples > 0 and not refit:
+        boot, mean_distinct = _fixed_model_aggregates(z, lam, psi, phi, w, int(n_resamples), rng)
+        boot = boot[:, np.argsort(canonical)]
+        n_valid = int(n_resamples)
+    elif n_resamples > 0:
         counts = _draw_tasks(rng, int(n_resamples), p, _min_distinct(k))
         mean_distinct = float((counts > 0).sum(axis=1).mean())
         boot, valid = _bootstrap_aggregates(
@@ -379,11 +418,48 @@ def leaderboard(
         confidence_level=float(confidence_level),
         n_tasks=p,
         mean_distinct_tasks=mean_distinct,
+        refit=bool(refit),
     )
 
 
 def _int_or_nan(value: float) -> Any:
     return int(value) if np.isfinite(value) else float("nan")
+
+
+def _fixed_model_aggregates(z, lam, psi, phi, w, n_resamples: int, rng) -> tuple[np.ndarray, float]:
+    """Aggregates (B, n) of task resamples scored with the full-data model, and the mean number
+    of distinct tasks.
+
+    With multiplicities ``c_b`` and ``A = Psi^-1 Lambda``, resample b's scores are
+    ``Z diag(c_b) A (Phi^-1 + Lambda' diag(c_b) A)^-1``; both products are single BLAS calls
+    for a chunk of resamples side by side (``Z (c_b * A)`` as one (n, p) x (p, b k) product,
+    the information matrices as ``counts @ (lambda_j lambda_j' / psi_j)``), so a chunk costs
+    ``n p b k`` flops and memory ``O(p b k)``.
+    """
+    from measurand.latent._corr import blas_threads_for
+
+    n, p = z.shape
+    k = lam.shape[1]
+    a = lam / psi[:, None]  # (p, k)
+    outer = np.einsum("pk,pl->pkl", lam, a).reshape(p, k * k)
+    prior = np.eye(k) if phi is None else np.linalg.inv(phi)
+    out = np.empty((n_resamples, n))
+    distinct = 0.0
+    step = max(1, _CHUNK_ELEMENTS // max(1, p * (k + 2)))
+    with blas_threads_for(0):
+        for start in range(0, n_resamples, step):
+            stop = min(start + step, n_resamples)
+            b = stop - start
+            draws = rng.integers(0, p, size=(b, p))
+            flat = (np.arange(b)[:, None] * p + draws).ravel()
+            counts = np.bincount(flat, minlength=b * p).reshape(b, p).astype(np.float64)
+            distinct += float((counts > 0).sum())
+            info = prior + (counts @ outer).reshape(b, k, k)
+            weighted = (counts.T[:, :, None] * a[:, None, :]).reshape(p, b * k)
+            projected = (z @ weighted).reshape(n, b, k).transpose(1, 0, 2)  # (b, n, k)
+            theta = np.linalg.solve(info[:, None], projected[..., None])[..., 0]
+            out[start:stop] = theta @ w
+    return out, distinct / n_resamples
 
 
 def _bootstrap_aggregates(z, counts, lam_ref, psi_ref, phi_ref, w, method, rotation, fixed, seed):
