@@ -11,13 +11,31 @@
 from __future__ import annotations
 
 from measurand.latent.irt._model import IRTFit, ItemFlags, flag_items, response_probability
+from measurand.latent.irt.checks import (
+    HeldoutScores,
+    RecoveryScores,
+    binary_parallel_analysis,
+    heldout_scores,
+    heldout_split,
+    procrustes_alignment,
+)
 from measurand.latent.irt.mml import fit_mml, gauss_hermite_grid
+from measurand.latent.irt.scalable import SVDStart, fit_map, svd_start
 
 __all__ = [
+    "HeldoutScores",
     "IRTFit",
     "ItemFlags",
+    "RecoveryScores",
+    "SVDStart",
+    "binary_parallel_analysis",
+    "fit_map",
     "fit_mml",
     "flag_items",
     "gauss_hermite_grid",
+    "heldout_scores",
+    "heldout_split",
+    "procrustes_alignment",
     "response_probability",
+    "svd_start",
 ]
