@@ -10,7 +10,7 @@ import importlib
 from measurand.cli._app import app
 
 # Each verb lives in its own module and registers itself on ``app`` when imported.
-_COMMAND_MODULES = ("demo", "diagnose", "compare", "factors", "noise")
+_COMMAND_MODULES = ("demo", "diagnose", "compare", "factors", "noise", "irt")
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"measurand.cli.{_name}")
 

@@ -59,30 +59,39 @@ class ItemFlags(Result):
     reason: dict[int, str]
 
 
-def flag_items(a: np.ndarray, *, threshold: float = NEAR_ZERO_SLOPE) -> ItemFlags:
-    """Flag items with a negative slope or a slope length below ``threshold``.
+def flag_items(
+    a: np.ndarray,
+    se: np.ndarray | None = None,
+    *,
+    threshold: float = NEAR_ZERO_SLOPE,
+    z: float = 1.959963984540054,
+) -> ItemFlags:
+    """Flag items whose slope is negative or near zero.
 
-    One dimension: negative means ``a_i < 0`` (right answers come from the *less* able: a wrong
-    key or a broken item). Several dimensions: the direction common to the items is the first
-    right singular vector of the loadings (sign chosen so that most items load positively);
-    an item whose loadings point against it (``a_i · v < 0``) is flagged negative.
+    * near zero: ‖a_i‖ < ``threshold`` (the item hardly tells abilities apart);
+    * negative: some slope a_ij ≤ −``threshold`` whose interval a_ij ± z·se_ij lies below 0
+      when standard errors are given (right answers come from the *less* able on that
+      dimension: a wrong key or a broken item). Multidimensional loadings should be rotated
+      and oriented (columns with positive sums) first, as :func:`rotate` does.
     """
-    A = np.atleast_2d(np.asarray(a, dtype=float))
-    if A.shape[0] == 1 and A.shape[1] > 1 and np.ndim(a) == 1:
-        A = A.T
+    A = np.asarray(a, dtype=float)
+    if A.ndim == 1:
+        A = A[:, None]
     length = np.linalg.norm(A, axis=1)
-    if A.shape[1] == 1:
-        direction = A[:, 0]
-    else:
-        v = np.linalg.svd(A, full_matrices=False)[2][0]
-        proj = A @ v
-        if (proj > 0).sum() < (proj < 0).sum():
-            proj = -proj
-        direction = proj
-    negative = tuple(int(i) for i in np.flatnonzero(direction < 0))
-    near = tuple(int(i) for i in np.flatnonzero(length < threshold) if int(i) not in set(negative))
-    reason = {i: "negative slope" for i in negative}
-    reason.update({i: f"slope length {length[i]:.3f} < {threshold:g}" for i in near})
+    below = A <= -threshold
+    if se is not None:
+        S = np.asarray(se, dtype=float).reshape(A.shape)
+        below &= ~(A + z * S >= 0)  # NaN SEs leave the threshold rule alone
+    lowest = np.where(below, A, np.inf).min(axis=1)
+    negative = tuple(int(i) for i in np.flatnonzero(np.isfinite(lowest)))
+    near = tuple(int(i) for i in np.flatnonzero(length < threshold))
+    reason: dict[int, str] = {}
+    for i in negative:
+        j = int(np.argmin(np.where(below[i], A[i], np.inf)))
+        where = "" if A.shape[1] == 1 else f" on dimension {j + 1}"
+        reason[i] = f"negative slope{where} ({A[i, j]:.3f})"
+    for i in near:
+        reason[i] = f"near-zero slope (length {length[i]:.3f} < {threshold:g})"
     return ItemFlags(negative=negative, near_zero=near, threshold=float(threshold), reason=reason)
 
 
@@ -175,4 +184,5 @@ class IRTFit(Result):
         return self.item_information(theta).sum(axis=1)
 
     def flags(self, threshold: float = NEAR_ZERO_SLOPE) -> ItemFlags:
-        return flag_items(self.a, threshold=threshold)
+        """:func:`flag_items` on the slopes and their standard errors."""
+        return flag_items(self.a, self.se_a, threshold=threshold)

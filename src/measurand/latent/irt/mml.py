@@ -247,7 +247,7 @@ def fit_mml(
     n_points: int | None = None,
     max_em_iter: int = 500,
     gtol: float = 1e-8,
-    max_hessian_params: int = 1000,
+    max_hessian_params: int = 600,
     callback: Callable[[int, float], None] | None = None,
 ) -> IRTFit:
     """Fit a 1PL/2PL/3PL or multidimensional 2PL by marginal ML (see the module notes).

@@ -153,6 +153,7 @@ def fit_map(
     gtol: float = 1e-4,
     seed: SeedLike = None,
     callback: Callable[[int, float, float], None] | None = None,
+    rotation: str | None = None,
 ) -> IRTFit:
     """Fit the (multidimensional) 2PL by joint MAP on torch; see the module notes.
 
@@ -172,6 +173,10 @@ def fit_map(
         The convergence criterion (module notes).
     callback:
         ``callback(iteration, objective, grad_inf_norm)`` after every iteration.
+    rotation:
+        With ``n_dims > 1``: rotate the standardised loadings by this criterion of
+        :func:`measurand.latent.rotation.rotate` (Kaiser-normalised), θ counter-rotated so that
+        every η is unchanged (None = unrotated).
     """
     t0 = time.perf_counter()
     torch = _torch()
@@ -221,6 +226,7 @@ def fit_map(
                 (max_iter, ftol, gtol),
                 callback,
                 t0,
+                rotation,
             )
     finally:
         torch.set_num_threads(threads)
@@ -240,6 +246,7 @@ def _fit_on_device(
     stopping: tuple[int, float, float],
     callback: Callable[[int, float, float], None] | None,
     t0: float,
+    rotation: str | None,
 ) -> IRTFit:
     """The body of :func:`fit_map` once the start values and the device are settled."""
     n, p, D = sizes
@@ -337,9 +344,22 @@ def _fit_on_device(
     a = a @ L
     if a[:, 0].sum() < 0 and D == 1:
         a, th = -a, -th
+    phi = None
+    if rotation is not None and D > 1:
+        from measurand.latent.rotation import rotate
+
+        rotated = rotate(a, rotation, seed=0)
+        a = rotated.loadings
+        th = th @ np.linalg.inv(rotated.rotation_matrix).T
+        phi = rotated.phi
+        rotation = rotated.method
+    else:
+        rotation = None
     se_theta, se_a, se_d = _curvature_se(torch, Yt, Mt, th, a, d, inv_va, inv_vd, block, dev)
     return IRTFit(
         model="2pl" if D == 1 else "m2pl",
+        rotation=rotation,
+        phi=phi,
         method="map",
         a=a,
         d=d,
