@@ -20,12 +20,15 @@ from measurand.latent.irt import (
 pytest.importorskip("torch")
 
 
-def _heldout(Y, n_dims, seed=0):
+def _heldout(Y, n_dims, seed=0, slope_prior_sd=1.0):
     n, p = Y.shape
     r, c = np.nonzero(~np.isnan(Y))
     y = Y[r, c]
     held = heldout_split(r, c, 0.1, seed=seed)
-    fit = fit_map(rows=r[~held], cols=c[~held], y=y[~held], shape=(n, p), n_dims=n_dims, seed=0)
+    fit = fit_map(
+        rows=r[~held], cols=c[~held], y=y[~held], shape=(n, p), n_dims=n_dims, seed=0,
+        slope_prior_sd=slope_prior_sd,
+    )  # fmt: skip
     count = np.bincount(c[~held], minlength=p)
     base = np.bincount(c[~held], weights=y[~held], minlength=p) / count
     prob = fit.probability()[r[held], c[held]]
@@ -50,8 +53,12 @@ def test_small_unidimensional_recovery_and_heldout():
 
 def test_same_seed_same_numbers_and_svd_floor():
     Y, A, *_ = simulate_responses(300, 40, 2, seed=4)
-    one = fit_map(Y, n_dims=2, seed=7)
+    one = fit_map(Y, n_dims=2, seed=7)  # slope prior chosen on validation cells
     two = fit_map(Y, n_dims=2, seed=7)
+    chosen = one.extra["slope_prior_selection"]["validation_log_loss"]
+    assert one.extra["slope_prior_sd"] == min(
+        (float(k) for k in chosen), key=lambda k: chosen[f"{k:g}"]
+    )
     np.testing.assert_array_equal(one.a, two.a)
     np.testing.assert_array_equal(one.theta, two.theta)
     floor = svd_start(Y, n_dims=2, seed=7)
@@ -61,7 +68,7 @@ def test_same_seed_same_numbers_and_svd_floor():
 def test_map_agrees_with_mml_on_unidimensional_data():
     Y, *_ = simulate_responses(800, 20, 1, seed=5)
     mml = fit_mml(Y)
-    jmap = fit_map(Y, n_dims=1, seed=0)
+    jmap = fit_map(Y, n_dims=1, seed=0, slope_prior_sd=1.0)
     assert np.corrcoef(mml.a[:, 0], jmap.a[:, 0])[0, 1] > 0.97
     assert np.corrcoef(mml.theta[:, 0], jmap.theta[:, 0])[0, 1] > 0.99
 
@@ -89,7 +96,7 @@ def test_parallel_analysis_binary_with_missing_dual():
 def test_recovery_at_realistic_size(n_dims, missing):
     """2,000 subjects x 200 items: slopes (after Procrustes), intercepts, θ all ≥ 0.95."""
     Y, A, d, theta = simulate_responses(2000, 200, n_dims, missing=missing, seed=11)
-    fit, scores = _heldout(Y, n_dims)
+    fit, scores = _heldout(Y, n_dims, slope_prior_sd="auto")
     rec = procrustes_alignment(
         fit.a, A, d_hat=fit.d, d_true=d, theta_hat=fit.theta, theta_true=theta
     )

@@ -41,7 +41,7 @@ from measurand.errors import InputError
 from measurand.latent.irt._model import IRTFit
 from measurand.stats._rng import SeedLike, as_generator
 
-__all__ = ["SVDStart", "fit_map", "svd_start"]
+__all__ = ["SLOPE_PRIOR_GRID", "SVDStart", "fit_map", "select_slope_prior", "svd_start"]
 
 _BLOCK_ELEMENTS = 8_000_000  # cells per row block (~32-64 MB per dense temporary)
 _SMALL_CELLS = 5_000_000
@@ -144,7 +144,7 @@ def fit_map(
     y: Any = None,
     shape: tuple[int, int] | None = None,
     n_dims: int = 1,
-    slope_prior_sd: float = 1.0,
+    slope_prior_sd: float | str = "auto",
     intercept_prior_sd: float = 5.0,
     device: str = "cpu",
     dtype: str | None = None,
@@ -164,7 +164,10 @@ def fit_map(
     n_dims:
         Number of latent dimensions (any; 1 is the 2PL).
     slope_prior_sd, intercept_prior_sd:
-        Prior SDs σ_a, σ_d.
+        Prior SDs σ_a, σ_d. ``slope_prior_sd="auto"`` chooses σ_a from 1, 0.3, 0.1, 0.03 by the
+        log-loss on 5 % of the observed cells held out (:func:`select_slope_prior`), walking
+        down the grid while the validation loss improves; the regularisation a data set needs
+        depends on its shape (2,000 x 200: σ_a ≈ 1; 48 x 13,542: ≤ 0.1).
     device:
         "cpu" or "cuda" (same API and results up to floating-point rounding).
     dtype:
@@ -181,6 +184,13 @@ def fit_map(
     t0 = time.perf_counter()
     torch = _torch()
     r, c, v, (n, p) = _as_triplets(Y, rows, cols, y, shape)
+    selection: dict[str, float] | None = None
+    if slope_prior_sd == "auto":
+        slope_prior_sd, selection = select_slope_prior(
+            r, c, v, (n, p), n_dims=n_dims, device=device, dtype=dtype, seed=seed,
+            max_iter=max_iter, ftol=ftol, gtol=gtol,
+        )  # fmt: skip
+    slope_prior_sd = float(slope_prior_sd)
     if n_dims < 1 or n_dims >= min(n, p):
         raise InputError(f"n_dims must be between 1 and {min(n, p) - 1}, got {n_dims}")
     if v.size == 0 or np.any((v < 0) | (v > 1)) or not np.all(np.isfinite(v)):
@@ -212,7 +222,7 @@ def fit_map(
         torch.set_num_threads(1)  # small dense products: a second thread costs more than it saves
     try:
         with _deterministic(torch):
-            return _fit_on_device(
+            fitted = _fit_on_device(
                 torch,
                 dev,
                 tdtype,
@@ -230,6 +240,55 @@ def fit_map(
             )
     finally:
         torch.set_num_threads(threads)
+    if selection is not None:
+        fitted.extra["slope_prior_selection"] = {
+            "validation_log_loss": selection,
+            "rule": "5% of observed cells held out; grid walked down while the loss improves",
+        }
+    return fitted
+
+
+SLOPE_PRIOR_GRID = (1.0, 0.3, 0.1, 0.03)
+
+
+def select_slope_prior(
+    r: np.ndarray,
+    c: np.ndarray,
+    v: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    n_dims: int,
+    device: str = "cpu",
+    dtype: str | None = None,
+    seed: SeedLike = None,
+    max_iter: int = 5000,
+    ftol: float = 1e-10,
+    gtol: float = 1e-4,
+) -> tuple[float, dict[str, float]]:
+    """σ_a with the lowest validation log-loss on :data:`SLOPE_PRIOR_GRID` (walked from weak to
+    strong regularisation, stopping at the first increase); returns it and the losses seen."""
+    from measurand.latent.irt.checks import heldout_split
+
+    rng = as_generator(seed)
+    held = heldout_split(r, c, 0.05, seed=rng)
+    train = ~held
+    losses: dict[str, float] = {}
+    best, best_loss = SLOPE_PRIOR_GRID[0], np.inf
+    for sd in SLOPE_PRIOR_GRID:
+        trial = fit_map(
+            rows=r[train], cols=c[train], y=v[train], shape=shape, n_dims=n_dims,
+            slope_prior_sd=sd, device=device, dtype=dtype, seed=seed, max_iter=max_iter,
+            ftol=ftol, gtol=gtol,
+        )  # fmt: skip
+        eta = np.einsum("kd,kd->k", trial.theta[r[held]], trial.a[c[held]]) + trial.d[c[held]]
+        prob = np.clip(0.5 * (1 + np.tanh(0.5 * eta)), 1e-6, 1 - 1e-6)
+        yh = v[held]
+        loss = float(-np.mean(yh * np.log(prob) + (1 - yh) * np.log1p(-prob)))
+        losses[f"{sd:g}"] = loss
+        if loss >= best_loss:
+            break
+        best, best_loss = sd, loss
+    return best, losses
 
 
 def _fit_on_device(
