@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch  # noqa: F401  (imported before any timing: its import costs seconds)
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
