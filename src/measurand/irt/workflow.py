@@ -202,9 +202,11 @@ def _fit(
     device: str,
     seed_value: int,
     callback: Callable[[int, float], None] | None,
+    slope_prior_sd: float | str = "auto",
 ) -> IRTFit:
     if estimator == "map":
         return fit_map(
+            slope_prior_sd=slope_prior_sd,
             rows=data_rows,
             cols=data_cols,
             y=y,
@@ -301,6 +303,7 @@ def run_irt(
         return lambda it, value: notify(f"{stage}: iteration {it}, objective {value:,.4f}")
 
     held_scores = floor_scores = None
+    trained: IRTFit | None = None
     if heldout > 0:
         notify("held-out check")
         held = heldout_split(
@@ -317,11 +320,15 @@ def run_irt(
         rows_h, cols_h, y_h = data.rows[held], data.cols[held], data.y[held]
         prob = trained.probability()[rows_h, cols_h]
         held_scores = heldout_scores(y_h, prob, base[cols_h])
-        floor = svd_start(
-            rows=data.rows[train], cols=data.cols[train], y=data.y[train], shape=(n, p),
-            n_dims=n_dims, seed=seed_value, device=device,
-        )  # fmt: skip
-        floor_scores = heldout_scores(y_h, floor.probability(rows_h, cols_h), base[cols_h])
+        try:
+            floor = svd_start(
+                rows=data.rows[train], cols=data.cols[train], y=data.y[train], shape=(n, p),
+                n_dims=n_dims, seed=seed_value, device=device,
+            )  # fmt: skip
+        except InputError as exc:  # torch is an optional extra; the MML path does without it
+            warnings.append(f"SVD floor not computed: {exc}")
+        else:
+            floor_scores = heldout_scores(y_h, floor.probability(rows_h, cols_h), base[cols_h])
         if not held_scores.beats_baseline:
             warnings.append(
                 "the model does not beat the item-mean baseline on held-out cells (AUC "
@@ -330,11 +337,15 @@ def run_irt(
             )
 
     notify("fitting")
+    # the slope prior chosen on validation cells inside the held-out fit serves the final fit
+    prior = "auto" if trained is None else trained.extra.get("slope_prior_sd", "auto")
     fit = _fit(
         chosen, data.rows, data.cols, data.y, (n, p),
         model=fit_model, n_dims=n_dims, guessing=guessing, rotation=rotation, device=device,
-        seed_value=seed_value, callback=progress_of("fit"),
+        seed_value=seed_value, callback=progress_of("fit"), slope_prior_sd=prior,
     )  # fmt: skip
+    if trained is not None and "slope_prior_selection" in trained.extra:
+        fit.extra["slope_prior_selection"] = trained.extra["slope_prior_selection"]
     if not fit.converged:
         warnings.append(f"the fit did not meet its convergence criterion ({fit.criterion})")
     flags = fit.flags()
