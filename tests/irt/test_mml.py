@@ -106,3 +106,13 @@ def test_bad_arguments():
         fit_mml(Y, model="m2pl", n_dims=4)
     with pytest.raises(InputError, match=r"\[0, 1\]"):
         fit_mml(Y * 2)
+
+
+def test_3pl_estimated_guessing_nests_the_2pl():
+    """The 3PL contains the 2PL (c = 0): its optimum can only be higher."""
+    Y = _data("lsat6")
+    three = fit_mml(Y, model="3pl", guessing="estimate")
+    two = fit_mml(Y)
+    assert three.converged
+    assert three.loglik >= two.loglik - 1e-8
+    assert np.all((three.c >= 0) & (three.c <= 0.6))

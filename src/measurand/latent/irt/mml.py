@@ -350,7 +350,8 @@ def _fit(
         trace=trace,
         callback=callback,
     )
-    c0 = np.full(problem.p, 0.1) if problem.estimate_c else problem.fixed_c
+    # start the 3PL at the 2PL optimum (c = 0 nests it) so the fit can only improve on it
+    c0 = np.full(problem.p, 1e-3) if problem.estimate_c else problem.fixed_c
     psi0 = problem.pack(a, d, c0)
     n_obs = float(f @ problem.M.sum(axis=1))
 
