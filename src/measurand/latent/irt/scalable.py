@@ -378,7 +378,7 @@ def _fit_on_device(
         jac=True,
         method="L-BFGS-B",
         callback=record,
-        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 20},
+        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 5},
     )
     it = int(res.nit)
     converged = bool(res.success)
