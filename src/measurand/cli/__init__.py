@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "simulate",
     "items",
     "plan",
+    "irt",
 )
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"measurand.cli.{_name}")
