@@ -210,7 +210,7 @@ def run_compare_view(
         conditions=sorted({*conditions, baseline, candidate}),
         window=window or None,
         n_resamples=n_resamples,
-        n_permutations=2000,
+        permutation_resamples=2000,
         across_resamples=n_resamples,
         seed=seed,
     )

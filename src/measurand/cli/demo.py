@@ -316,7 +316,7 @@ def noise_demo(
         seeds_data=dopamine_subset(),
         seeds_window=NOISE_WINDOW,
         missing="zero",
-        n_draws=n_draws,
+        n_resamples=n_draws,
         seed=seed,
         progress=progress,
     )
@@ -383,6 +383,11 @@ DEMO_PARTS: list[Callable[..., DemoPart]] = [
         "items",
         "items: five models on the same items (synthetic, clustered passages)",
         "measurand.cli.items",
+    ),
+    folder_part(
+        "irt",
+        "irt: item response model on a simulated models x items set",
+        "measurand.cli.irt",
     ),
     folder_part(
         "simulate",

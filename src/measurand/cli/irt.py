@@ -143,8 +143,16 @@ def irt_command(
     if rotation_name == "none":
         rotation_name = None
     prepare_out(out, force=force)
-    if export_pool is not None and export_pool.exists() and not force:
-        raise InputError("exists; pass --force to overwrite it", source=str(export_pool))
+    if export_pool is not None:
+        from measurand.io.output import check_output_file
+
+        check_output_file(
+            export_pool,
+            force=force,
+            option="--export-pool",
+            other_outputs=[out] if out is not None else [],
+            inputs=[input_path],
+        )
 
     with working("reading responses") as progress:
         data = read_responses(
@@ -180,7 +188,9 @@ def irt_command(
             formats=formats,
         )  # fmt: skip
         if export_pool is not None and result.item_pool is not None:
-            result.item_pool.save_npz(export_pool)
+            from measurand.io.pool import save_item_pool
+
+            save_item_pool(result.item_pool, export_pool)
 
     print_summary(result)
     print_written(out, written)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from measurand.irt.workflow import IRTResult
-from measurand.report._format import num, style_figure
+from measurand.report.format import num, style_figure
 from measurand.report.document import Report, md_table
 
 _BLUE = "#1877F2"
@@ -35,7 +35,7 @@ def irt_report(result: IRTResult, *, source: str | None = None) -> Report:
     if pa is not None:
         dims = report.section("How many dimensions? Parallel analysis")
         dims.add(
-            f"Eigenvalues of the item correlations of the 0/1 matrix against {pa.n_iter} random "
+            f"Eigenvalues of the item correlations of the 0/1 matrix against {pa.n_resamples} random "
             f"normal matrices of the same shape (and missing pattern): **k = {pa.k}** leading "
             f"eigenvalues above the random {100 * pa.quantile:g}th percentile "
             f"({pa.k_mean} above the random mean). Fitted: {fit.n_dims} dimension(s)."

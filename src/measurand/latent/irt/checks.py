@@ -161,7 +161,7 @@ def binary_parallel_analysis(
     n, p = X.shape
     missing = np.isnan(X)
     if not missing.any() or p < n:
-        return parallel_analysis(X, n_iter=n_resamples, quantile=quantile, seed=seed)
+        return parallel_analysis(X, n_resamples=n_resamples, quantile=quantile, seed=seed)
     if not 0.0 < quantile < 1.0:
         raise InputError(f"quantile must be in (0, 1), got {quantile!r}")
     observed_mask = ~missing
@@ -202,7 +202,7 @@ def binary_parallel_analysis(
         k_mean=leading(observed > random_mean),
         k_count=int(above.sum()),
         kind="pca",
-        n_iter=int(n_resamples),
+        n_resamples=int(n_resamples),
         quantile=float(quantile),
         n_obs=n,
         n_vars=p,
