@@ -76,8 +76,8 @@ def main() -> int:
     # --- wide: 48 x 13,542, 100 draws --------------------------------------------------------
     n, p, n_iter = 48, 13_542, 100
     X = rng.standard_normal((n, p))
-    parallel_analysis(X, n_iter=5, seed=1)  # warm-up
-    t_ours, result = timed(lambda: parallel_analysis(X, n_iter=n_iter, seed=1), args.repeats)
+    parallel_analysis(X, n_resamples=5, seed=1)  # warm-up
+    t_ours, result = timed(lambda: parallel_analysis(X, n_resamples=n_iter, seed=1), args.repeats)
     t_dual, dual = timed(lambda: dual_loop(n, p, n_iter, 2), 1)
     if args.full_baseline:
         t_one, _ = timed(lambda: direct_loop(n, p, 1, 3), 1)
@@ -105,7 +105,7 @@ def main() -> int:
     # --- sweep: 242 x 43, 500 draws ---------------------------------------------------------
     n, p, n_iter = 242, 43, 500
     X = rng.standard_normal((n, p))
-    t_ours, result = timed(lambda: parallel_analysis(X, n_iter=n_iter, seed=1), args.repeats)
+    t_ours, result = timed(lambda: parallel_analysis(X, n_resamples=n_iter, seed=1), args.repeats)
     t_direct, direct = timed(lambda: direct_loop(n, p, n_iter, 2), max(1, args.repeats // 2))
     same = agree(result.random_mean, direct, n_iter)
     print(

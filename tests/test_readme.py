@@ -22,3 +22,13 @@ def test_workflow_packages_load_on_access() -> None:
     assert callable(ms.compare.significance)
     assert callable(ms.io.read_campaign)
     assert ms.latent.FactorAnalysis.__name__ == "FactorAnalysis"
+
+
+def test_readme_workflow_example_runs_on_shipped_data() -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    namespace: dict = {}
+    exec(compile(blocks[0] + blocks[1], "README.md", "exec"), namespace)
+    sig = namespace["sig"]
+    assert sig.comparisons and all(0 < c.pvalue <= 1 for c in sig.comparisons)
+    fa = namespace["fa"]
+    assert fa.loadings_.shape == (8, 2) and 0 <= fa.fit_stats_["rmsea"] < 0.1

@@ -21,10 +21,16 @@ _SUBMODULES = (
     "datasets",
     "diagnose",
     "factors",
+    "games",
     "io",
+    "irt",
+    "items",
     "latent",
     "noise",
+    "parallel",
+    "plan",
     "report",
+    "simulate",
     "stats",
 )
 

@@ -10,6 +10,7 @@ import pytest
 
 from measurand.errors import InputError
 from measurand.io.games import load_task_pool
+from measurand.io.pool import save_item_pool
 from measurand.latent.pool import item_pool
 
 
@@ -26,7 +27,7 @@ def test_exported_pool_round_trips(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     pool = item_pool(rng.standard_normal((30, 3)), tau=0.1, seed=0)
     path = tmp_path / "pool.npz"
-    pool.save_npz(path)
+    save_item_pool(pool, path)
     loaded = load_task_pool(path)
     np.testing.assert_array_equal(loaded.z, pool.z)
     assert loaded.task_names == pool.item_names

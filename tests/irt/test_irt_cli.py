@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import measurand.cli.irt  # noqa: F401  (registers the command)
 from measurand.cli._app import app
-from measurand.latent.pool import load_item_pool
+from measurand.io.pool import load_item_pool
 
 runner = CliRunner()
 

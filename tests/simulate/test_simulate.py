@@ -106,11 +106,13 @@ def _cli(*args: str):
 
 def test_cli_writes_every_output_and_refuses_overwrite(tmp_path: Path) -> None:
     pool_path = tmp_path / "pool.npz"
+    from measurand.io.pool import save_item_pool
     from measurand.latent.pool import ItemPool
 
-    ItemPool(
-        z=POOL.z, item_names=POOL.task_names, metadata={"format": "measurand.item_pool"}
-    ).save_npz(pool_path)
+    save_item_pool(
+        ItemPool(z=POOL.z, item_names=POOL.task_names, metadata={"format": "measurand.item_pool"}),
+        pool_path,
+    )
     out = tmp_path / "sim"
     args = ["closedform", "--pool", str(pool_path), "--T", "8", "--reps", "3", "--jobs", "1"]
     result = _cli(*args, "--out", str(out))

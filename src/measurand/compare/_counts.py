@@ -95,27 +95,27 @@ def counts_comparison(
     def episodes(p_other: float) -> int | None:
         try:
             return power_proportions(
-                p1=rate_base.estimate, p2=p_other, power=options.power, alpha=options.alpha
+                p1=rate_base.statistic, p2=p_other, power=options.power, alpha=options.alpha
             ).n_ceil
         except (InputError, NoSolutionError) as error:
             notes.append(f"episodes per arm not computed: {error}")
             return None
 
-    needed = episodes(rate_cand.estimate)
+    needed = episodes(rate_cand.statistic)
     needed_min = None
     if min_effect is not None:
-        p_up = rate_base.estimate + min_effect
-        needed_min = episodes(p_up if p_up < 1.0 else rate_base.estimate - min_effect)
+        p_up = rate_base.statistic + min_effect
+        needed_min = episodes(p_up if p_up < 1.0 else rate_base.statistic - min_effect)
     return CountsComparison(
         correct_baseline=k_base,
         total_baseline=n_base,
         correct_candidate=k_cand,
         total_candidate=n_cand,
-        rate_baseline=rate_base.estimate,
+        rate_baseline=rate_base.statistic,
         rate_baseline_ci=rate_base.confidence_interval,
-        rate_candidate=rate_cand.estimate,
+        rate_candidate=rate_cand.statistic,
         rate_candidate_ci=rate_cand.confidence_interval,
-        rate_difference=difference.estimate,
+        rate_difference=difference.statistic,
         rate_difference_ci=difference.confidence_interval,
         fisher_pvalue=fisher.pvalue,
         odds_ratio=fisher.statistic,

@@ -14,22 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from measurand.games.pools import TaskPool, validate_pool
+from measurand.io.pool import load_item_pool
 
 __all__ = ["load_task_pool"]
 
 
-def _item_pool_reader():
-    # The item-pool reader lives in io/pool.py once the factors work lands; latent/pool.py before.
-    try:
-        from measurand.io.pool import load_item_pool  # type: ignore[import-not-found]
-    except ImportError:
-        from measurand.latent.pool import load_item_pool
-    return load_item_pool
-
-
 def load_task_pool(path: str | os.PathLike[str]) -> TaskPool:
     """Read and validate a pool ``.npz``; raises :class:`~measurand.errors.InputError`."""
-    pool = _item_pool_reader()(path)
+    pool = load_item_pool(path)
     names = tuple(str(n) for n in pool.item_names)
     z = validate_pool(np.asarray(pool.z), source=str(path), task_names=names)
     metadata = {**dict(pool.metadata), "file": Path(path).name}

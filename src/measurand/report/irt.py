@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from measurand.irt.workflow import IRTResult
-from measurand.report.format import num, style_figure
 from measurand.report.document import Report, md_table
+from measurand.report.format import num, style_figure
 
 _BLUE = "#1877F2"
 _RED = "#E4572E"
@@ -35,8 +35,8 @@ def irt_report(result: IRTResult, *, source: str | None = None) -> Report:
     if pa is not None:
         dims = report.section("How many dimensions? Parallel analysis")
         dims.add(
-            f"Eigenvalues of the item correlations of the 0/1 matrix against {pa.n_resamples} random "
-            f"normal matrices of the same shape (and missing pattern): **k = {pa.k}** leading "
+            "Eigenvalues of the item correlations of the 0/1 matrix against "
+            f"{pa.n_resamples} random normal matrices of the same shape (and missing pattern): **k = {pa.k}** leading "
             f"eigenvalues above the random {100 * pa.quantile:g}th percentile "
             f"({pa.k_mean} above the random mean). Fitted: {fit.n_dims} dimension(s)."
         )
