@@ -36,6 +36,7 @@ LEVEL = {
     "__main__": 5,
 }
 
+
 def _modules() -> dict[str, Path]:
     found = {}
     for path in sorted(SRC.rglob("*.py")):

@@ -133,7 +133,6 @@ def _main(
         _STATE["debug"] = True
 
 
-
 console = Console()
 err_console = Console(stderr=True)
 

@@ -36,7 +36,8 @@ def irt_report(result: IRTResult, *, source: str | None = None) -> Report:
         dims = report.section("How many dimensions? Parallel analysis")
         dims.add(
             "Eigenvalues of the item correlations of the 0/1 matrix against "
-            f"{pa.n_resamples} random normal matrices of the same shape (and missing pattern): **k = {pa.k}** leading "
+            f"{pa.n_resamples} random normal matrices of the same shape (and missing pattern): "
+            f"**k = {pa.k}** leading "
             f"eigenvalues above the random {100 * pa.quantile:g}th percentile "
             f"({pa.k_mean} above the random mean). Fitted: {fit.n_dims} dimension(s)."
         )
