@@ -218,7 +218,8 @@ Array.from(document.querySelectorAll('.plotly-graph-div')).map(function (gd) {
     plotted: gd.classList.contains('js-plotly-plot'),
     svg: gd.querySelectorAll('.main-svg').length > 0,
     traces: (gd._fullData || []).filter(function (t) { return t.visible !== false; }).length,
-    drawn: gd.querySelectorAll('.trace, .point, .heatmaplayer image, .hm image').length,
+    drawn: gd.querySelectorAll(
+      '.trace, .point, .heatmaplayer image, .hm image, .table .cell-text').length,
     title: (gd.layout && gd.layout.title && (gd.layout.title.text || gd.layout.title)) || ''
   };
 })

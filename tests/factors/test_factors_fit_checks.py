@@ -112,8 +112,9 @@ def test_values_near_the_float_limit_are_named_not_called_missing(tmp_path):
         out = tmp_path / args[0]
         result = runner.invoke(app, [*args, "-o", str(out)])
         assert result.exit_code == 2, result.output
-        assert "too large for float64" in result.output
-        assert "'task00002', 'task00004'" in result.output
+        # The matrix reader refuses the first such cell, naming its line and column (issue 10).
+        assert "overflows float64" in result.output
+        assert "line 2, column 'task00002'" in result.output
         assert "missing" not in result.output and "constant" not in result.output
         assert "RuntimeWarning" not in result.output
         assert not out.exists()

@@ -253,6 +253,9 @@ def _scree_figure(pa: Any, k: int) -> Any:
     )  # fmt: skip
 
 
+_WEBGL_ABOVE = 5_000  # items
+
+
 def _slope_difficulty_figure(result: IRTResult) -> Any:
     import plotly.graph_objects as go
 
@@ -263,11 +266,13 @@ def _slope_difficulty_figure(result: IRTResult) -> Any:
     # one dimension: the signed slope (negative slopes show below 0); several: ‖a‖
     slope_values = fit.a[:, 0] if fit.n_dims == 1 else fit.discrimination
     fig = go.Figure()
+    # SVG draws everywhere (also without WebGL); WebGL only where SVG would crawl.
+    scatter = go.Scattergl if len(names) > _WEBGL_ABOVE else go.Scatter
     for mask, label, color in ((~flagged, "items", _BLUE), (flagged, "flagged", _RED)):
         if not mask.any():
             continue
         fig.add_trace(
-            go.Scattergl(
+            scatter(
                 x=fit.difficulty[mask], y=slope_values[mask],
                 mode="markers", name=label, text=names[mask],
                 hovertemplate="%{text}<br>difficulty %{x:.3f}<br>slope %{y:.3f}<extra></extra>",
