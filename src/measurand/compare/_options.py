@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import numbers
 import warnings
 from collections.abc import Callable, Mapping
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from measurand.errors import InputError
+from measurand.stats import _validate
 
 CI_METHODS = ("percentile", "bca", "basic")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,13 +53,14 @@ def positive_int(name: str, value: Any) -> int:
 
 
 def open_unit(name: str, value: Any) -> float:
+    """:func:`measurand.stats._validate.open_unit` with the option's name as the error's source."""
+    if isinstance(value, bool):
+        raise InputError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
     try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if isinstance(value, bool) or not 0.0 < number < 1.0:
-        raise InputError(f"{name} must lie strictly between 0 and 1, got {value!r}", source=name)
-    return number
+        return _validate.open_unit(value, name)
+    except InputError as exc:
+        exc.source = name
+        raise
 
 
 def make_pair_options(

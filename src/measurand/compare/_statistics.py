@@ -16,11 +16,12 @@ from measurand.errors import InputError, NoSolutionError
 from measurand.stats import bootstrap, cohens_d, power_t_test
 from measurand.stats._effect import _hedges_correction
 from measurand.stats._rng import SeedLike, keyed_sequence, root_sequence
+from measurand.stats._validate import CHUNK_BYTES
 
 UNIT_SEED = "seed"
 UNIT_POOLED = "step (pseudo-replicated)"
 # Bytes of the (resamples x seeds x steps) arrays held at once by the hierarchical bootstrap.
-_CHUNK_BYTES = 50_000_000
+_CHUNK_BYTES = CHUNK_BYTES
 NAN_CI = ConfidenceInterval(math.nan, math.nan)
 
 

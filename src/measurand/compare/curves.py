@@ -20,6 +20,7 @@ import polars as pl
 from measurand._result import Result, to_builtin
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._validate import CHUNK_BYTES, open_unit
 from measurand.stats._window import long_frame, select_rows
 
 __all__ = ["CurvesResult", "learning_curves", "parse_smoothing"]
@@ -29,7 +30,7 @@ _CELL = ["condition", "task", "metric", "step"]
 _CURVE = ["condition", "task", "metric"]
 _RUN = ["condition", "task", "metric", "seed"]
 # Bytes of resampled means held at once by the "ci" band (cells x resamples x 8 bytes).
-_CHUNK_BYTES = 50_000_000
+_CHUNK_BYTES = CHUNK_BYTES
 _MAX_NOTES = 20
 
 
@@ -257,12 +258,7 @@ def learning_curves(
     """
     if band not in _BANDS:
         raise InputError(f"band must be one of {list(_BANDS)}, got {band!r}", source="band")
-    level = float(confidence_level)
-    if not 0.0 < level < 1.0:
-        raise InputError(
-            f"confidence_level must lie strictly between 0 and 1, got {confidence_level}",
-            source="confidence_level",
-        )
+    level = open_unit(confidence_level, "confidence_level")
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
         raise InputError(f"n_resamples must be an integer, got {n_resamples!r}")
     if n_resamples < 1:

@@ -40,6 +40,7 @@ from measurand.stats._multitest import adjust_pvalues
 from measurand.stats._paired import clustered_mean, paired_items, pooled_run_variance
 from measurand.stats._planning import detectable_difference
 from measurand.stats._rng import keyed_generator, recorded_seed, root_sequence
+from measurand.stats._validate import confidence_level as check_confidence_level
 
 __all__ = ["STATUSES", "ItemsResult", "run_items"]
 
@@ -409,8 +410,7 @@ def run_items(
 ) -> ItemsResult:
     """Analyse per-item scores of several models (see the module doc)."""
     report = progress or (lambda _text: None)
-    if not 0 < confidence_level < 1:
-        raise InputError(f"confidence_level must lie in (0, 1), got {confidence_level}")
+    check_confidence_level(confidence_level)
     models = data.models
     if len(models) < 2:
         raise InputError(

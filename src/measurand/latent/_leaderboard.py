@@ -47,6 +47,7 @@ from scipy import stats as sps
 from measurand._result import ConfidenceInterval, Result
 from measurand.errors import InputError
 from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._validate import confidence_level as check_confidence_level
 
 __all__ = [
     "HeldoutCorrelation",
@@ -328,8 +329,7 @@ def leaderboard(
     if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer) or n_factors < 1:
         raise InputError(f"n_factors must be a positive integer, got {n_factors!r}")
     k = int(n_factors)
-    if not 0.0 < confidence_level < 1.0:
-        raise InputError(f"confidence_level must lie in (0, 1), got {confidence_level}")
+    check_confidence_level(confidence_level)
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer):
         raise InputError(f"n_resamples must be an integer, got {n_resamples!r}")
     if n_resamples < 0:
@@ -549,8 +549,7 @@ def heldout_validation(
     if theta.ndim != 2:
         raise InputError(f"scores must be 2-D (rows x factors), got shape {theta.shape}")
     n, k = theta.shape
-    if not 0.0 < confidence_level < 1.0:
-        raise InputError(f"confidence_level must lie in (0, 1), got {confidence_level}")
+    check_confidence_level(confidence_level)
     w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (k,):
         raise InputError(f"weights must have {k} entries, got {w.shape}")

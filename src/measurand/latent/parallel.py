@@ -54,6 +54,7 @@ from measurand._result import Result
 from measurand.errors import InputError
 from measurand.latent._corr import as_data_matrix, blas_threads_for, correlation_matrix, smc
 from measurand.stats._rng import SeedLike, as_generator
+from measurand.stats._validate import open_unit
 
 __all__ = [
     "KINDS",
@@ -276,8 +277,7 @@ def _parallel_analysis(
         raise InputError(f"kind must be one of {', '.join(map(repr, KINDS))}, got {kind!r}")
     if isinstance(n_iter, bool) or not isinstance(n_iter, int | np.integer) or n_iter < 1:
         raise InputError(f"n_resamples (n_iter) must be a positive integer, got {n_iter!r}")
-    if not 0.0 < quantile < 1.0:
-        raise InputError(f"quantile must be in (0, 1), got {quantile!r}")
+    open_unit(quantile, "quantile")
     if n < 3:
         raise InputError(f"parallel analysis needs at least 3 rows, got {n}")
     if X is None:

@@ -38,6 +38,7 @@ from scipy import stats
 
 from measurand._result import Result
 from measurand.errors import InputError
+from measurand.stats._validate import open_unit
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -166,8 +167,7 @@ def accepts_alpha(func: F) -> F:
 
 
 def _check_alpha(alpha: float) -> None:
-    if not (isinstance(alpha, int | float) and 0.0 < float(alpha) < 1.0):
-        raise InputError(f"alpha must lie strictly between 0 and 1, got {alpha!r}")
+    open_unit(alpha, "alpha")
 
 
 def _check_snr_threshold(threshold: float) -> None:
