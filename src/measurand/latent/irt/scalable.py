@@ -314,86 +314,36 @@ def _fit_on_device(
     slope_prior_sd, intercept_prior_sd = priors
     max_iter, ftol, gtol = stopping
     Yt = torch.zeros((n, p), dtype=tdtype, device=dev)
-    Mt = torch.zeros((n, p), dtype=torch.bool, device=dev)
+    Wt = torch.zeros((n, p), dtype=tdtype, device=dev)
     rt, ct = torch.as_tensor(r, device=dev), torch.as_tensor(c, device=dev)
     Yt[rt, ct] = torch.as_tensor(v, dtype=tdtype, device=dev)
-    Mt[rt, ct] = True
+    Wt[rt, ct] = 1.0
     del rt, ct
     block = max(1, _BLOCK_ELEMENTS // p)
     inv_va = 1.0 / slope_prior_sd**2
     inv_vd = 1.0 / intercept_prior_sd**2
 
-    flat = torch.cat(
-        [torch.as_tensor(x, dtype=tdtype, device=dev).reshape(-1) for x in (theta0, a0, d0)]
+    from measurand.latent.irt._newton import alternating_newton
+
+    (th_t, a_t, d_t), record = alternating_newton(
+        torch,
+        Yt,
+        Wt,
+        tuple(torch.as_tensor(x, dtype=tdtype, device=dev) for x in (theta0, a0, d0)),
+        (slope_prior_sd, intercept_prior_sd),
+        (max_iter, ftol, gtol),
+        block,
+        callback,
     )
-
-    def split(x: Any) -> tuple[Any, Any, Any]:
-        th = x[: n * D].view(n, D)
-        a = x[n * D : n * D + p * D].view(p, D)
-        d = x[n * D + p * D :]
-        return th, a, d
-
-    def value_and_grad(x: Any) -> tuple[Any, Any]:
-        th, a, d = split(x)
-        g = torch.zeros_like(x)
-        gth, ga, gd = split(g)
-        total = torch.zeros((), dtype=torch.float64, device=dev)
-        for s in range(0, n, block):
-            e = min(n, s + block)
-            eta = torch.addmm(d, th[s:e], a.T)
-            m = Mt[s:e]
-            yb = Yt[s:e]
-            # log(1 + e^η) − y η, summed over observed cells
-            loss = torch.nn.functional.softplus(eta) - yb * eta
-            total += torch.where(m, loss, 0.0).sum(dtype=torch.float64)
-            resid = torch.where(m, torch.sigmoid(eta) - yb, 0.0)
-            gth[s:e] = resid @ a
-            ga += resid.T @ th[s:e]
-            gd += resid.sum(dim=0)
-            del eta, loss, resid
-        total += 0.5 * ((th * th).sum() + inv_va * (a * a).sum() + inv_vd * (d * d).sum())
-        gth += th
-        ga += inv_va * a
-        gd += inv_vd * d
-        return total, g
-
-    from scipy import optimize
-
-    trace: list[float] = []
-    last: dict[str, float] = {}
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = value_and_grad(torch.as_tensor(x, dtype=tdtype, device=dev))
-        last["value"], last["grad_inf"] = float(value), float(grad.abs().max())
-        return float(value), grad.double().cpu().numpy()
-
-    def record(x: np.ndarray) -> None:
-        trace.append(last["value"])
-        if callback is not None:
-            callback(len(trace), last["value"], last["grad_inf"])
-
-    res = optimize.minimize(
-        objective,
-        flat.double().cpu().numpy(),
-        jac=True,
-        method="L-BFGS-B",
-        callback=record,
-        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 5},
-    )
-    it = int(res.nit)
-    converged = bool(res.success)
-    grad_inf = float(np.abs(res.jac).max())
+    trace = record["trace"]
+    it = int(record["n_iter"])
+    converged = bool(record["converged"])
     reason = (
-        f"relative objective change < {ftol:g} or ‖∇F‖_∞ < {gtol:g} (L-BFGS-B: "
-        f"{res.message}; ‖∇F‖_∞ = {grad_inf:.2e}, {it} iterations)"
+        f"relative objective change over an iteration < {ftol:g} and ‖∇F‖_∞ < {gtol:g} "
+        f"(alternating block Newton; ‖∇F‖_∞ = {record['grad_inf']:.2e}, {it} iterations)"
     )
-    param = torch.nn.Parameter(torch.as_tensor(res.x, dtype=tdtype, device=dev))
-    th, a, d = (t.detach().double().cpu().numpy().copy() for t in split(param.data))
-    nll = float(value_and_grad(param.data)[0]) - 0.5 * float(
-        (param.data[: n * D] ** 2).sum()
-        + inv_va * (param.data[n * D : n * D + p * D] ** 2).sum()
-        + inv_vd * (param.data[n * D + p * D :] ** 2).sum()
-    )
+    th, a, d = (t.double().cpu().numpy().copy() for t in (th_t, a_t, d_t))
+    nll = float(record["nll"])
 
     # Standardise θ (η unchanged): θ' = (θ − μ) L⁻ᵀ, a' = a L, d' = d + a μ.
     mu = th.mean(axis=0)
@@ -415,7 +365,7 @@ def _fit_on_device(
         rotation = rotated.method
     else:
         rotation = None
-    se_theta, se_a, se_d = _curvature_se(torch, Yt, Mt, th, a, d, inv_va, inv_vd, block, dev)
+    se_theta, se_a, se_d = _curvature_se(torch, Yt, Wt, th, a, d, inv_va, inv_vd, block, dev)
     return IRTFit(
         model="2pl" if D == 1 else "m2pl",
         rotation=rotation,
@@ -451,7 +401,7 @@ def _fit_on_device(
 def _curvature_se(
     torch: Any,
     Yt: Any,
-    Mt: Any,
+    Wt: Any,
     th: np.ndarray,
     a: np.ndarray,
     d: np.ndarray,
@@ -474,7 +424,7 @@ def _curvature_se(
     for s in range(0, n, block):
         e = min(n, s + block)
         prob = torch.sigmoid(torch.addmm(dt, tht[s:e], at.T))
-        w = torch.where(Mt[s:e], prob * (1 - prob), 0.0)
+        w = prob * (1 - prob) * Wt[s:e]
         H_theta[s:e] = (w @ aa).double()
         xx = (X[s:e, :, None] * X[s:e, None, :]).reshape(e - s, (D + 1) ** 2)
         H_item += (w.T @ xx).double()
