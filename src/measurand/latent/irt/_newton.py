@@ -93,6 +93,20 @@ def _newton_step(torch: Any, grad: Any, hess: Any) -> Any:
     return -torch.cholesky_solve(grad.unsqueeze(-1), chol).squeeze(-1)
 
 
+def _balance(torch: Any, th: Any, a: Any, sd: float) -> Any:
+    """T with Θ' = Θ T, A' = A T⁻ᵀ minimising ½‖Θ'‖² + ½‖A'‖²/σ_a² at fixed Θ Aᵀ.
+
+    With Θ = Q₁R₁, A = Q₂R₂ and R₁R₂ᵀ = U S Vᵀ the minimum is ‖Θ Aᵀ‖_*/σ_a at
+    Θ' = Q₁ U S^½ / √σ_a (Srebro et al. 2005); the data term is unchanged, so F cannot rise.
+    This removes the slowest mode of plain alternation (the free D×D gauge between Θ and A)."""
+    r1 = torch.linalg.qr(th.double(), mode="r")[1]
+    r2 = torch.linalg.qr(a.double(), mode="r")[1]
+    u, s, _ = torch.linalg.svd(r1 @ r2.T)
+    if bool((s <= 1e-12 * s.max()).any()):
+        return None
+    return torch.linalg.solve(r1, u * (s.sqrt() / sd**0.5))
+
+
 def alternating_newton(
     torch: Any,
     Yt: Any,
@@ -158,6 +172,18 @@ def alternating_newton(
             if not bool(worse.any()):
                 break
             scale[worse] *= 0.5
+        T = _balance(torch, th, a, priors[0])
+        if T is not None:
+            Ti = torch.linalg.inv(T).to(th.dtype)
+            T = T.to(th.dtype)
+            th, a = th @ T, a @ Ti.T
+            g_th = g_th @ Ti.T
+            h_th = Ti @ h_th @ Ti.T
+        # the shift θ − μ, d + A μ leaves every η unchanged; take the μ minimising the penalty
+        ata = a.double().T @ a.double() * inv_vd + n * torch.eye(D, dtype=torch.float64)
+        rhs = th.double().sum(dim=0) - inv_vd * (a.double().T @ d.double())
+        mu = torch.linalg.solve(ata, rhs).to(th.dtype)
+        th, d = th - mu, d + a @ mu
         value = float(row.sum() + theta_penalty(th).sum() + item_penalty(a, d).sum())
         trace.append(value)
         if callback is not None:
