@@ -11,12 +11,15 @@ the otherwise free scale between θ and a. After the fit, θ is standardised (ce
 to unit covariance) with a and d transformed so that every η is unchanged, and the loadings
 may then be rotated (:func:`measurand.latent.rotation.rotate`; θ is counter-rotated).
 
-Optimisation: full-batch L-BFGS (scipy's L-BFGS-B driving torch evaluations) on the exact
-gradient, computed by hand over row blocks so that memory stays at a few dense (block × items)
-buffers: ∂F/∂η = (σ(η) − y)·m. Start: a truncated SVD of the centred response matrix
-(:func:`svd_start`, also the "SVD floor" the fit must beat). Convergence (stated in the
-result): ‖∇F‖_∞ < ``gtol`` or a relative objective change (f_k − f_k+1) / max(|f_k|, 1) below
-``ftol``; ``max_iter`` caps the iterations (then ``converged`` is False).
+Optimisation: alternating block Newton (:mod:`measurand.latent.irt._newton`): one Newton step
+for all subjects' θ_s at once (items fixed), then for all items' (a_i, d_i) (θ fixed), each
+block's step halved until its own exact objective does not rise, then the Θ/A gauge balanced
+and θ's mean moved into d in closed form (η unchanged). Gradients and Hessians are computed
+over row blocks so that memory stays at a few dense (block × items) buffers. Start: a
+truncated SVD of the centred response matrix (:func:`svd_start`, also the "SVD floor" the fit
+must beat). Convergence (stated in the result): relative objective change over an iteration
+(f_k − f_k+1) / max(|f_k|, 1) below ``ftol`` and ‖∇F‖_∞ < ``gtol``; ``max_iter`` caps the
+iterations (then ``converged`` is False).
 
 Standard errors: the inverse curvature of F in each block given the others — for θ_s,
 (Σ_i m_si P(1 − P) a_i a_iᵀ + I)⁻¹ — reported in the final (standardised, rotated)
@@ -155,7 +158,8 @@ def fit_map(
     callback: Callable[[int, float, float], None] | None = None,
     rotation: str | None = None,
 ) -> IRTFit:
-    """Fit the (multidimensional) 2PL by joint MAP on torch; see the module notes.
+    """Fit the (multidimensional) 2PL by joint MAP on torch (alternating block Newton); see the
+    module notes.
 
     Parameters
     ----------
@@ -211,7 +215,7 @@ def fit_map(
     a0 = start.loadings / (mean * (1 - mean))[:, None]
     d0 = np.log(mean / (1 - mean))
     theta0 = start.theta
-    # Balance the scales as the optimum will (‖Θ‖² = ‖A‖²/σ_a²) so L-BFGS starts well-scaled.
+    # Balance the scales as the optimum will (‖Θ‖² = ‖A‖²/σ_a²) before the first Newton step.
     scale = math.sqrt(
         math.sqrt((a0**2).sum() / slope_prior_sd**2) / max(math.sqrt((theta0**2).sum()), 1e-12)
     )
