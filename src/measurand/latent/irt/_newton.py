@@ -60,7 +60,7 @@ def _pass(
     for s in range(0, n, block):
         e = min(n, s + block)
         eta = torch.addmm(d, th[s:e], a.T)
-        yb, wb = Yt[s:e], Wt[s:e]
+        yb, wb = Yt[s:e].to(dtype), Wt[s:e].to(dtype)
         loss = (torch.nn.functional.softplus(eta) - yb * eta) * wb
         row_loss[s:e] = loss.sum(dim=1, dtype=torch.float64)
         col_loss += loss.sum(dim=0, dtype=torch.float64)
@@ -149,11 +149,11 @@ def alternating_newton(
         step = _newton_step(torch, g_th, h_th)
         old_obj = row + theta_penalty(th)
         old_th, scale = th, torch.ones(n, 1, dtype=th.dtype, device=th.device)
-        for _ in range(30):
+        for halving in range(9):
             th = old_th + scale * step
             row, col, g_it, h_it = _pass(torch, Yt, Wt, th, a, d, block, "item")
             worse = (row + theta_penalty(th)) > old_obj + 1e-12 * old_obj.abs()
-            if not bool(worse.any()):
+            if not bool(worse.any()) or halving == 8:
                 break
             scale[worse] *= 0.5
         # item half-step: blocks are the items
@@ -164,12 +164,12 @@ def alternating_newton(
         step = _newton_step(torch, g_it, h_it)
         old_obj = col + item_penalty(a, d)
         scale = torch.ones(p, 1, dtype=th.dtype, device=th.device)
-        for _ in range(30):
+        for halving in range(9):
             new = ad + scale * step
             a, d = new[:, :D].contiguous(), new[:, D].contiguous()
             row, col, g_th, h_th = _pass(torch, Yt, Wt, th, a, d, block, "theta")
             worse = (col + item_penalty(a, d)) > old_obj + 1e-12 * old_obj.abs()
-            if not bool(worse.any()):
+            if not bool(worse.any()) or halving == 8:
                 break
             scale[worse] *= 0.5
         T = _balance(torch, th, a, priors[0])

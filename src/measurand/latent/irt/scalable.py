@@ -175,7 +175,9 @@ def fit_map(
     device:
         "cpu" or "cuda" (same API and results up to floating-point rounding).
     dtype:
-        "float64" or "float32"; default float64 up to 2·10⁷ cells, float32 above.
+        Storage of the dense response and mask matrices: "float64" or "float32"; default
+        float64 up to 2·10⁷ cells, float32 above. The arithmetic is float64 in both cases
+        (block by block), so the convergence test is not swamped by rounding.
     max_iter, ftol, gtol:
         The convergence criterion (module notes).
     callback:
@@ -333,7 +335,7 @@ def _fit_on_device(
         torch,
         Yt,
         Wt,
-        tuple(torch.as_tensor(x, dtype=tdtype, device=dev) for x in (theta0, a0, d0)),
+        tuple(torch.as_tensor(x, dtype=torch.float64, device=dev) for x in (theta0, a0, d0)),
         (slope_prior_sd, intercept_prior_sd),
         (max_iter, ftol, gtol),
         block,
@@ -417,7 +419,7 @@ def _curvature_se(
     """SEs of θ (n, D), a (p, D), d (p,) from the block curvatures in final coordinates."""
     n, D = th.shape
     p = a.shape[0]
-    dtype = Yt.dtype
+    dtype = torch.float64
     tht = torch.as_tensor(th, dtype=dtype, device=dev)
     at = torch.as_tensor(a, dtype=dtype, device=dev)
     dt = torch.as_tensor(d, dtype=dtype, device=dev)
@@ -428,7 +430,7 @@ def _curvature_se(
     for s in range(0, n, block):
         e = min(n, s + block)
         prob = torch.sigmoid(torch.addmm(dt, tht[s:e], at.T))
-        w = prob * (1 - prob) * Wt[s:e]
+        w = prob * (1 - prob) * Wt[s:e].to(dtype)
         H_theta[s:e] = (w @ aa).double()
         xx = (X[s:e, :, None] * X[s:e, None, :]).reshape(e - s, (D + 1) ** 2)
         H_item += (w.T @ xx).double()
