@@ -116,7 +116,7 @@ class IRTFit(Result):
     loglik:
         Marginal log-likelihood (MML) or the data log-likelihood at the MAP (MAP).
     objective_trace:
-        The objective after each iteration (EM then quasi-Newton, or L-BFGS).
+        The objective after each iteration (EM then quasi-Newton, or block Newton).
     converged, n_iter, criterion:
         Whether the stated criterion was met, the iterations used, the criterion in words.
     rotation:

@@ -11,12 +11,15 @@ the otherwise free scale between θ and a. After the fit, θ is standardised (ce
 to unit covariance) with a and d transformed so that every η is unchanged, and the loadings
 may then be rotated (:func:`measurand.latent.rotation.rotate`; θ is counter-rotated).
 
-Optimisation: full-batch L-BFGS (scipy's L-BFGS-B driving torch evaluations) on the exact
-gradient, computed by hand over row blocks so that memory stays at a few dense (block × items)
-buffers: ∂F/∂η = (σ(η) − y)·m. Start: a truncated SVD of the centred response matrix
-(:func:`svd_start`, also the "SVD floor" the fit must beat). Convergence (stated in the
-result): ‖∇F‖_∞ < ``gtol`` or a relative objective change (f_k − f_k+1) / max(|f_k|, 1) below
-``ftol``; ``max_iter`` caps the iterations (then ``converged`` is False).
+Optimisation: alternating block Newton (:mod:`measurand.latent.irt._newton`): one Newton step
+for all subjects' θ_s at once (items fixed), then for all items' (a_i, d_i) (θ fixed), each
+block's step halved until its own exact objective does not rise, then the Θ/A gauge balanced
+and θ's mean moved into d in closed form (η unchanged). Gradients and Hessians are computed
+over row blocks so that memory stays at a few dense (block × items) buffers. Start: a
+truncated SVD of the centred response matrix (:func:`svd_start`, also the "SVD floor" the fit
+must beat). Convergence (stated in the result): relative objective change over an iteration
+(f_k − f_k+1) / max(|f_k|, 1) below ``ftol`` and ‖∇F‖_∞ < ``gtol``; ``max_iter`` caps the
+iterations (then ``converged`` is False).
 
 Standard errors: the inverse curvature of F in each block given the others — for θ_s,
 (Σ_i m_si P(1 − P) a_i a_iᵀ + I)⁻¹ — reported in the final (standardised, rotated)
@@ -155,7 +158,8 @@ def fit_map(
     callback: Callable[[int, float, float], None] | None = None,
     rotation: str | None = None,
 ) -> IRTFit:
-    """Fit the (multidimensional) 2PL by joint MAP on torch; see the module notes.
+    """Fit the (multidimensional) 2PL by joint MAP on torch (alternating block Newton); see the
+    module notes.
 
     Parameters
     ----------
@@ -171,7 +175,9 @@ def fit_map(
     device:
         "cpu" or "cuda" (same API and results up to floating-point rounding).
     dtype:
-        "float64" or "float32"; default float64 up to 2·10⁷ cells, float32 above.
+        Storage of the dense response and mask matrices: "float64" or "float32"; default
+        float64 up to 2·10⁷ cells, float32 above. The arithmetic is float64 in both cases
+        (block by block), so the convergence test is not swamped by rounding.
     max_iter, ftol, gtol:
         The convergence criterion (module notes).
     callback:
@@ -211,7 +217,7 @@ def fit_map(
     a0 = start.loadings / (mean * (1 - mean))[:, None]
     d0 = np.log(mean / (1 - mean))
     theta0 = start.theta
-    # Balance the scales as the optimum will (‖Θ‖² = ‖A‖²/σ_a²) so L-BFGS starts well-scaled.
+    # Balance the scales as the optimum will (‖Θ‖² = ‖A‖²/σ_a²) before the first Newton step.
     scale = math.sqrt(
         math.sqrt((a0**2).sum() / slope_prior_sd**2) / max(math.sqrt((theta0**2).sum()), 1e-12)
     )
@@ -314,86 +320,36 @@ def _fit_on_device(
     slope_prior_sd, intercept_prior_sd = priors
     max_iter, ftol, gtol = stopping
     Yt = torch.zeros((n, p), dtype=tdtype, device=dev)
-    Mt = torch.zeros((n, p), dtype=torch.bool, device=dev)
+    Wt = torch.zeros((n, p), dtype=tdtype, device=dev)
     rt, ct = torch.as_tensor(r, device=dev), torch.as_tensor(c, device=dev)
     Yt[rt, ct] = torch.as_tensor(v, dtype=tdtype, device=dev)
-    Mt[rt, ct] = True
+    Wt[rt, ct] = 1.0
     del rt, ct
     block = max(1, _BLOCK_ELEMENTS // p)
     inv_va = 1.0 / slope_prior_sd**2
     inv_vd = 1.0 / intercept_prior_sd**2
 
-    flat = torch.cat(
-        [torch.as_tensor(x, dtype=tdtype, device=dev).reshape(-1) for x in (theta0, a0, d0)]
+    from measurand.latent.irt._newton import alternating_newton
+
+    (th_t, a_t, d_t), record = alternating_newton(
+        torch,
+        Yt,
+        Wt,
+        tuple(torch.as_tensor(x, dtype=torch.float64, device=dev) for x in (theta0, a0, d0)),
+        (slope_prior_sd, intercept_prior_sd),
+        (max_iter, ftol, gtol),
+        block,
+        callback,
     )
-
-    def split(x: Any) -> tuple[Any, Any, Any]:
-        th = x[: n * D].view(n, D)
-        a = x[n * D : n * D + p * D].view(p, D)
-        d = x[n * D + p * D :]
-        return th, a, d
-
-    def value_and_grad(x: Any) -> tuple[Any, Any]:
-        th, a, d = split(x)
-        g = torch.zeros_like(x)
-        gth, ga, gd = split(g)
-        total = torch.zeros((), dtype=torch.float64, device=dev)
-        for s in range(0, n, block):
-            e = min(n, s + block)
-            eta = torch.addmm(d, th[s:e], a.T)
-            m = Mt[s:e]
-            yb = Yt[s:e]
-            # log(1 + e^η) − y η, summed over observed cells
-            loss = torch.nn.functional.softplus(eta) - yb * eta
-            total += torch.where(m, loss, 0.0).sum(dtype=torch.float64)
-            resid = torch.where(m, torch.sigmoid(eta) - yb, 0.0)
-            gth[s:e] = resid @ a
-            ga += resid.T @ th[s:e]
-            gd += resid.sum(dim=0)
-            del eta, loss, resid
-        total += 0.5 * ((th * th).sum() + inv_va * (a * a).sum() + inv_vd * (d * d).sum())
-        gth += th
-        ga += inv_va * a
-        gd += inv_vd * d
-        return total, g
-
-    from scipy import optimize
-
-    trace: list[float] = []
-    last: dict[str, float] = {}
-
-    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        value, grad = value_and_grad(torch.as_tensor(x, dtype=tdtype, device=dev))
-        last["value"], last["grad_inf"] = float(value), float(grad.abs().max())
-        return float(value), grad.double().cpu().numpy()
-
-    def record(x: np.ndarray) -> None:
-        trace.append(last["value"])
-        if callback is not None:
-            callback(len(trace), last["value"], last["grad_inf"])
-
-    res = optimize.minimize(
-        objective,
-        flat.double().cpu().numpy(),
-        jac=True,
-        method="L-BFGS-B",
-        callback=record,
-        options={"maxiter": max_iter, "ftol": ftol, "gtol": gtol, "maxcor": 5},
-    )
-    it = int(res.nit)
-    converged = bool(res.success)
-    grad_inf = float(np.abs(res.jac).max())
+    trace = record["trace"]
+    it = int(record["n_iter"])
+    converged = bool(record["converged"])
     reason = (
-        f"relative objective change < {ftol:g} or ‖∇F‖_∞ < {gtol:g} (L-BFGS-B: "
-        f"{res.message}; ‖∇F‖_∞ = {grad_inf:.2e}, {it} iterations)"
+        f"relative objective change over an iteration < {ftol:g} and ‖∇F‖_∞ < {gtol:g} "
+        f"(alternating block Newton; ‖∇F‖_∞ = {record['grad_inf']:.2e}, {it} iterations)"
     )
-    param = torch.nn.Parameter(torch.as_tensor(res.x, dtype=tdtype, device=dev))
-    th, a, d = (t.detach().double().cpu().numpy().copy() for t in split(param.data))
-    nll = float(value_and_grad(param.data)[0]) - 0.5 * float(
-        (param.data[: n * D] ** 2).sum()
-        + inv_va * (param.data[n * D : n * D + p * D] ** 2).sum()
-        + inv_vd * (param.data[n * D + p * D :] ** 2).sum()
-    )
+    th, a, d = (t.double().cpu().numpy().copy() for t in (th_t, a_t, d_t))
+    nll = float(record["nll"])
 
     # Standardise θ (η unchanged): θ' = (θ − μ) L⁻ᵀ, a' = a L, d' = d + a μ.
     mu = th.mean(axis=0)
@@ -415,7 +371,7 @@ def _fit_on_device(
         rotation = rotated.method
     else:
         rotation = None
-    se_theta, se_a, se_d = _curvature_se(torch, Yt, Mt, th, a, d, inv_va, inv_vd, block, dev)
+    se_theta, se_a, se_d = _curvature_se(torch, Yt, Wt, th, a, d, inv_va, inv_vd, block, dev)
     return IRTFit(
         model="2pl" if D == 1 else "m2pl",
         rotation=rotation,
@@ -451,7 +407,7 @@ def _fit_on_device(
 def _curvature_se(
     torch: Any,
     Yt: Any,
-    Mt: Any,
+    Wt: Any,
     th: np.ndarray,
     a: np.ndarray,
     d: np.ndarray,
@@ -463,7 +419,7 @@ def _curvature_se(
     """SEs of θ (n, D), a (p, D), d (p,) from the block curvatures in final coordinates."""
     n, D = th.shape
     p = a.shape[0]
-    dtype = Yt.dtype
+    dtype = torch.float64
     tht = torch.as_tensor(th, dtype=dtype, device=dev)
     at = torch.as_tensor(a, dtype=dtype, device=dev)
     dt = torch.as_tensor(d, dtype=dtype, device=dev)
@@ -474,7 +430,7 @@ def _curvature_se(
     for s in range(0, n, block):
         e = min(n, s + block)
         prob = torch.sigmoid(torch.addmm(dt, tht[s:e], at.T))
-        w = torch.where(Mt[s:e], prob * (1 - prob), 0.0)
+        w = prob * (1 - prob) * Wt[s:e].to(dtype)
         H_theta[s:e] = (w @ aa).double()
         xx = (X[s:e, :, None] * X[s:e, None, :]).reshape(e - s, (D + 1) ** 2)
         H_item += (w.T @ xx).double()
