@@ -347,11 +347,14 @@ def noise_part(*, seed: int, n_resamples: int, progress: Callable[[str], None]) 
 # --------------------------------------------------------------------------- verbs that write
 
 
-def folder_part(folder: str, title: str, module: str) -> Callable[..., DemoPart]:
+def folder_part(
+    folder: str, title: str, module: str, *, needs: str | None = None
+) -> Callable[..., DemoPart]:
     """A part from a verb whose ``cli`` module has ``demo_part(out_dir, *, seed) -> str``.
 
     The verb writes its report into a scratch folder; the files are read back so that every part
-    is still written together, in one atomic step, with the others.
+    is still written together, in one atomic step, with the others. ``needs`` names an optional
+    package (an extra) without which the part is left out, with a note, instead of failing.
     """
 
     def build(*, seed: int, n_resamples: int, progress: Callable[[str], None]) -> DemoPart:
@@ -370,7 +373,16 @@ def folder_part(folder: str, title: str, module: str) -> Callable[..., DemoPart]
         return DemoPart(folder=folder, title=title, files=files, show=lambda: console.print(line))
 
     build.__name__ = f"{folder}_part"
+    build.needs = needs  # type: ignore[attr-defined]
     return build
+
+
+def missing_extra(build: Callable[..., DemoPart]) -> str | None:
+    """The optional package a part needs and this environment lacks, else None."""
+    import importlib.util
+
+    needs = getattr(build, "needs", None)
+    return needs if needs and importlib.util.find_spec(needs) is None else None
 
 
 # Each builder takes (seed, n_resamples, progress) keywords and returns a DemoPart.
@@ -388,6 +400,7 @@ DEMO_PARTS: list[Callable[..., DemoPart]] = [
         "irt",
         "irt: item response model on a simulated models x items set",
         "measurand.cli.irt",
+        needs="torch",
     ),
     folder_part(
         "simulate",
@@ -418,7 +431,11 @@ def run_demo(
 
     claim_output_dir(out, force=force)  # before computing: refused or held, never raced
     notify = progress or (lambda _message: None)
-    parts = [build(seed=seed, n_resamples=n_resamples, progress=notify) for build in DEMO_PARTS]
+    parts = [
+        build(seed=seed, n_resamples=n_resamples, progress=notify)
+        for build in DEMO_PARTS
+        if missing_extra(build) is None
+    ]
     from measurand.report.combine import combined_html_from_files
 
     files: dict[str, str | bytes] = {"README.md": _index(parts)}
@@ -461,6 +478,13 @@ def demo_command(
     for part in parts:
         console.print(f"report: [bold]{out / part.folder / 'report.html'}[/]", soft_wrap=True)
     console.print(f"all in one page: [bold]{out / 'index.html'}[/]", soft_wrap=True)
+    for build in DEMO_PARTS:
+        if (needs := missing_extra(build)) is not None:
+            console.print(
+                f"left out: {build.__name__.removesuffix('_part')} needs {needs} "
+                f'(pip install "torch==2.13.0" for the CPU build, or measurand[irt])',
+                soft_wrap=True,
+            )
     console.print(
         f"(also summary.md and results.json in each folder; index: {out / 'README.md'})",
         soft_wrap=True,
@@ -479,6 +503,7 @@ __all__ = [
     "factors_demo",
     "factors_part",
     "folder_part",
+    "missing_extra",
     "noise_demo",
     "noise_part",
     "run_compare_demo",
