@@ -131,6 +131,7 @@ def irt_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.io.responses import read_responses
     from measurand.irt.workflow import run_irt
@@ -183,9 +184,11 @@ def irt_command(
             progress=progress,
         )
         progress("writing report")
+        from measurand.report.pdf import paper_files
+
         written = write_report(
             out, irt_report(result, source=str(input_path)), result.to_dict(), force=force,
-            formats=formats,
+            formats=formats, extra_files=paper_files("irt", result, pdf),
         )  # fmt: skip
         if export_pool is not None and result.item_pool is not None:
             from measurand.io.pool import save_item_pool

@@ -127,6 +127,7 @@ def items_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.io.items import read_item_inputs
     from measurand.items.workflow import run_items
@@ -165,7 +166,16 @@ def items_command(
         )
         progress("writing report")
         report = items_report(result)
-        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        from measurand.report.pdf import paper_files
+
+        written = write_report(
+            out,
+            report,
+            result.to_dict(),
+            force=force,
+            formats=formats,
+            extra_files=paper_files("items", result, pdf),
+        )
     print_summary(result)
     print_written(out, written)
     code = exit_code(result.status, fail_on)
