@@ -42,12 +42,14 @@ item-mean baseline and the SVD floor, flags items with negative or near-zero
 slopes, and writes results.json, summary.md and report.html to --out.
 
 \b
-Examples:
-  measurand irt responses.parquet --subject-col model --item-col doc_id \\
-      --response-col acc --model m2pl --dims auto --out irt-report
-  measurand irt matrix.csv --id-col model --model 2pl --out irt-report
-  measurand irt lm-eval-logs/ --metric acc --model m2pl --dims 8 \\
-      --export-pool pool.npz --out irt-report
+Examples (a simulated 0/1 matrix shipped with measurand):
+  measurand irt "$(measurand datasets irt_responses)" --id-col model \\
+      --model 2pl --out irt-report
+  measurand irt "$(measurand datasets irt_responses)" --id-col model \\
+      --model m2pl --dims auto --export-pool irt-pool.npz --out irt-m2pl
+
+Long form names its columns, e.g. --subject-col model --item-col doc_id
+--response-col acc; an lm-eval folder needs only --metric acc.
 """
 
 

@@ -42,7 +42,7 @@ difference).
 \b
 Examples:
   measurand plan --sd 0.45 --mde 0.02                       # items
-  measurand plan --from items-report --mde 0.01             # every pair of a run
+  measurand plan --from items-report --mde 0.01   # after the items example
   measurand plan --p 0.3 --mde 0.013 --episodes-per-step 128 --seeds 3,8,16
 """
 

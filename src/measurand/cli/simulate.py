@@ -35,8 +35,8 @@ figure (--pdf, the default; --no-pdf skips them) and manifest.json (every
 seed and parameter). PART is one of: oneshot (deterministic transparency vs
 randomized evaluation over awareness α and k), repeated (T rounds with
 correction over a (ρ, k) grid: Δ_t, KL, leakage, loss maps), bound (Δ_t
-against its bound, every violation listed), closedform (k* = σ√(ρ/γ) against
-simulation), all.
+against its bound, every violation listed), closedform (k* = σ√(ρ/γ)
+against simulation), all.
 
 Cells run on local processes (--jobs) or on a Dask cluster (--scheduler or
 $MEASURAND_DASK_SCHEDULER) with identical numbers for the same --seed.
@@ -46,7 +46,11 @@ Example (every figure, synthetic pool, first look):
   measurand simulate all --synthetic d=8,n_per_layer=80 --fast --out sim
 
 \b
-Example (a pool from factors, full grid on a cluster):
+Example (the pool `factors --help`'s last example exports, one part):
+  measurand simulate closedform --pool pool.npz --fast --out sim-pool
+
+\b
+Example (that pool, full grid on a Dask cluster):
   measurand simulate all --pool pool.npz --T 200 --reps 50 \\
       --scheduler tcp://10.0.0.5:8786 --out sim-full
 """
