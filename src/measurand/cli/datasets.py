@@ -34,12 +34,12 @@ CATALOGUE = {
         "retrain-layout campaign: 5 conditions x 4 seeds x 500 steps",
     ),
     "items_example": (
-        "items_example.csv.gz",
+        "items_example.csv.gz",  # datasets.ITEMS_EXAMPLE_FILE
         "synthetic",
         "5 models x 3 tasks of items, passages, 3 runs per item (long table)",
     ),
     "irt_responses": (
-        "irt_demo_responses.csv",
+        "irt_demo_responses.csv",  # datasets.IRT_RESPONSES_FILE
         "synthetic",
         "0/1 responses of 40 simulated models x 300 items, two skills (wide)",
     ),
