@@ -51,7 +51,11 @@ def _drawn(demo_dir: Path, verb: str) -> dict[str, bytes]:
     return _DRAWN[verb]
 
 
-@pytest.mark.parametrize("verb", VERBS)
+# the demo has no plan part: plan's PDF is checked from its own run below
+DEMO_VERBS = tuple(v for v in VERBS if v != "plan")
+
+
+@pytest.mark.parametrize("verb", DEMO_VERBS)
 def test_each_verb_writes_valid_pdfs_with_embedded_fonts(demo_dir: Path, verb: str) -> None:
     figures = _drawn(demo_dir, verb)
     assert set(figures) == EXPECTED[verb]
@@ -66,7 +70,7 @@ def test_each_verb_writes_valid_pdfs_with_embedded_fonts(demo_dir: Path, verb: s
         assert b"/CreationDate" not in pdf
 
 
-@pytest.mark.parametrize("verb", VERBS)
+@pytest.mark.parametrize("verb", DEMO_VERBS)
 def test_identical_input_gives_identical_bytes(demo_dir: Path, verb: str) -> None:
     data = json.loads(json.dumps(_results(demo_dir, verb)))
     assert paper_figures(verb, data) == _drawn(demo_dir, verb)
@@ -382,3 +386,40 @@ def test_irt_cli_pdf_flag_writes_the_figures_of_its_results(tmp_path: Path) -> N
     pdfs = {p.name: p.read_bytes() for p in out.glob("*.pdf")}
     assert set(pdfs) == EXPECTED["irt"]
     assert pdfs == paper_figures("irt", data)
+
+
+def test_plan_power_curves_match_statsmodels_and_cross_the_target_at_the_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    from scipy import stats
+    from statsmodels.stats.power import TTestPower
+    from typer.testing import CliRunner
+
+    from measurand.cli import app
+    from measurand.report.pdf.plan import power_curves
+
+    out = tmp_path / "plan"
+    argv = ["plan", "--sd", "0.45", "--mde", "0.05", "--design-effect", "1.5"]
+    done = CliRunner().invoke(app, [*argv, "--out", str(out), "--pdf"])
+    assert done.exit_code == 0, done.output
+    data = json.loads((out / "results.json").read_text())
+    assert (out / "plan_power.pdf").read_bytes() == paper_figures("plan", data)["plan_power.pdf"]
+    (curve,) = power_curves(data)
+    n_items = data["rows"][0]["items"]["n_items"]
+    for n, power in list(zip(curve["n"], curve["power"], strict=True))[::15]:
+        # R's power.t.test (the upper tail, as the plan solves for n) on n / design effect
+        df, ncp = n / 1.5 - 1, 0.05 / 0.45 * np.sqrt(n / 1.5)
+        ref = stats.nct.sf(stats.t.ppf(0.975, df), df, ncp)
+        assert power == pytest.approx(ref, rel=1e-6)
+        if n / 1.5 > 30:  # where the lower tail is negligible, statsmodels' two-tailed power
+            both = TTestPower().power(effect_size=0.05 / 0.45, nobs=n / 1.5, alpha=0.05)
+            assert power == pytest.approx(both, abs=1e-4)
+    assert np.interp(n_items, curve["n"], curve["power"]) == pytest.approx(0.8, abs=0.01)
+    figs = _capture(monkeypatch, "plan")
+    paper_figures("plan", data)
+    drawn = figs[0].axes[0].get_lines()[0]
+    assert list(drawn.get_ydata()) == pytest.approx(curve["power"])
+    assert "Power against items" in (out / "report.html").read_text()
+    # --pdf needs a folder to write into
+    assert CliRunner().invoke(app, [*argv, "--pdf"]).exit_code == 2
