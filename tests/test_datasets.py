@@ -24,6 +24,15 @@ def test_loaders_return_the_documented_shapes() -> None:
     assert matrix.shape == (148, 7) and matrix.source.startswith("measurand/data/")
     arrays = datasets.diagnose_example()
     assert arrays["exact_correct"].shape == (2048,) and arrays["drift_zH"].shape == (2048, 16)
+    responses = datasets.irt_responses()
+    assert (responses.n_subjects, responses.n_items) == (40, 299)  # one constant item: excluded
+
+
+def test_every_catalogued_dataset_has_its_loader() -> None:
+    for name in CATALOGUE:
+        assert callable(getattr(datasets, name)), name
+    items = datasets.items_example()
+    assert items.frame.get_column("model").n_unique() == 5
 
 
 def test_synthetic_campaign_reads_and_is_labelled() -> None:

@@ -11,6 +11,8 @@ accessor                       kind        what                                 
 :func:`obsscaling_benchmarks`  real        148 base LLMs x 8 benchmarks (ObsScaling)   Apache-2.0
 :func:`diagnose_example`       synthetic   recurrent-model diagnostics, N = 2048       Apache-2.0
 :func:`synthetic_campaign`     synthetic   ``retrain``-layout campaign, 5 x 4 runs   Apache-2.0
+:func:`items_example`          synthetic   5 models x 3 tasks of items, 3 runs each    Apache-2.0
+:func:`irt_responses`          synthetic   0/1 responses, 40 models x 300 items        Apache-2.0
 =============================  ==========  ==========================================  =========
 
 This module sits in the io layer: it reads files through :mod:`measurand.io` and never imports
@@ -29,11 +31,15 @@ if TYPE_CHECKING:
     import numpy as np
 
     from measurand.io._frames import RunData
+    from measurand.io.items import ItemData
     from measurand.io.matrix import MatrixData
+    from measurand.io.responses import ResponseData
 
 __all__ = [
     "DIAGNOSE_EXAMPLE_FILE",
     "DOPAMINE_FILE",
+    "IRT_RESPONSES_FILE",
+    "ITEMS_EXAMPLE_FILE",
     "OBSSCALING_FILE",
     "OBSSCALING_HELDOUT",
     "OBSSCALING_ID_COL",
@@ -42,6 +48,8 @@ __all__ = [
     "data_path",
     "diagnose_example",
     "dopamine_subset",
+    "irt_responses",
+    "items_example",
     "obsscaling_benchmarks",
     "synthetic_campaign",
 ]
@@ -53,6 +61,8 @@ OBSSCALING_TASKS = ("MMLU", "ARC-C", "HellaSwag", "Winograd", "TruthfulQA", "GSM
 OBSSCALING_HELDOUT = "HumanEval"
 DIAGNOSE_EXAMPLE_FILE = "diagnose_example.npz"
 SYNTHETIC_CAMPAIGN_DIR = "synthetic_campaign"
+ITEMS_EXAMPLE_FILE = "items_example.csv.gz"
+IRT_RESPONSES_FILE = "irt_demo_responses.csv"
 
 
 def data_path(name: str) -> Path:
@@ -131,3 +141,28 @@ def synthetic_campaign() -> Path:
     with :func:`measurand.io.campaign.read_campaign` or ``measurand compare <path>``. Apache-2.0.
     """
     return data_path(SYNTHETIC_CAMPAIGN_DIR)
+
+
+def items_example() -> ItemData:
+    """**Synthetic** per-item scores: 5 models x 3 tasks (``arith``, ``reading``, ``trivia``),
+    items grouped in passages, 3 runs per item, 0/1 ``correct`` (a long table; the ``items``
+    demo and ``measurand items --help`` use it). Apache-2.0."""
+    from measurand.io.items import read_item_table
+
+    return read_item_table(
+        data_path(ITEMS_EXAMPLE_FILE),
+        model_col="model",
+        item_col="item",
+        score_col="correct",
+        run_col="run",
+        task_col="task",
+        cluster_col="passage",
+    )
+
+
+def irt_responses() -> ResponseData:
+    """**Simulated** 0/1 responses of 40 models to 300 items with two skills (a wide matrix,
+    one row per ``model``; the ``irt`` demo and ``measurand irt --help`` use it). Apache-2.0."""
+    from measurand.io.responses import read_wide_responses
+
+    return read_wide_responses(data_path(IRT_RESPONSES_FILE), id_col="model")

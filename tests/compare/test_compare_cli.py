@@ -54,7 +54,8 @@ def invoke(*args: str):
 def test_help_shows_an_example() -> None:
     result = invoke("compare", "--help")
     assert result.exit_code == 0
-    assert "Example" in result.output and "measurand compare logs/campaign" in result.output
+    example = 'measurand compare "$(measurand datasets synthetic_campaign)"'
+    assert "Example" in result.output and example in result.output
 
 
 def test_campaign_end_to_end_writes_the_report(campaign: Path, tmp_path: Path) -> None:

@@ -221,7 +221,8 @@ def test_help_shows_an_example(runner):
     result = run(runner, "diagnose", "--help")
     assert result.exit_code == 0
     assert "Example" in result.output
-    assert "measurand diagnose run.npz --label exact_correct" in result.output
+    assert 'measurand diagnose "$(measurand datasets diagnose_example)"' in result.output
+    assert "--label exact_correct" in result.output
     assert "last:k" in result.output
 
 

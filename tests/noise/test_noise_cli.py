@@ -68,7 +68,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_help_shows_examples() -> None:
     result = invoke("noise", "--help")
     assert result.exit_code == 0
-    assert "measurand noise sweep.csv noise.csv" in result.output
+    assert 'measurand noise --table "$(measurand datasets dopamine_subset)"' in result.output
     assert "--table" in result.output
 
 

@@ -57,17 +57,20 @@ Each run is averaged over --window first, so the seed is the unit of analysis. W
 results.json, summary.md and report.html to --out (when given) and prints the numbers.
 
 \b
-Examples:
-  measurand compare logs/campaign --baseline maxrl+gtpo_hicra \\
-      --candidate maxrl+gtpo_sepa --metric correct_rate --metric mean_reward \\
-      --window last:100 --out sepa-report
-  measurand compare logs/campaign --all-pairs --window 400:500 \\
-      --out ablation --ordering "maxrl+gtpo_sepa >= maxrl+gtpo_hicra \\
-      >= maxrl+gtpo >= maxrl+none >= grpo+none"
-  measurand compare logs/campaign --rules sepa_vs_hicra --fail-on failed
-  measurand compare dopamine.csv.gz --condition-col agent --seed-col run \\
-      --task-col game --step-col iteration --value-col value \\
-      --window last:10 --across-tasks --out atari
+Examples (on the data measurand ships; `measurand datasets` lists them):
+  measurand compare "$(measurand datasets synthetic_campaign)" \\
+      --baseline maxrl+gtpo_hicra --candidate maxrl+gtpo_sepa \\
+      --metric correct_rate --metric mean_reward --window last:100 \\
+      --out sepa-report
+  measurand compare "$(measurand datasets synthetic_campaign)" --all-pairs \\
+      --window 400:500 --out ablation --ordering "maxrl+gtpo_sepa >= \\
+      maxrl+gtpo_hicra >= maxrl+gtpo >= maxrl+none >= grpo+none"
+  measurand compare "$(measurand datasets synthetic_campaign)" \\
+      --rules sepa_vs_hicra --fail-on failed
+  measurand compare "$(measurand datasets dopamine_subset)" \\
+      --condition-col agent --seed-col run --task-col game \\
+      --step-col iteration --value-col value --window last:10 \\
+      --across-tasks --out atari
 
 Exit codes: 0 ok; 2 bad usage or input. With --fail-on failed: 0 CONFIRMED, 1 FAILED,
 2 INCONCLUSIVE; with --fail-on inconclusive: 0 CONFIRMED, 1 otherwise.

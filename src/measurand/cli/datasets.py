@@ -33,6 +33,16 @@ CATALOGUE = {
         "synthetic",
         "retrain-layout campaign: 5 conditions x 4 seeds x 500 steps",
     ),
+    "items_example": (
+        "items_example.csv.gz",  # datasets.ITEMS_EXAMPLE_FILE
+        "synthetic",
+        "5 models x 3 tasks of items, passages, 3 runs per item (long table)",
+    ),
+    "irt_responses": (
+        "irt_demo_responses.csv",  # datasets.IRT_RESPONSES_FILE
+        "synthetic",
+        "0/1 responses of 40 simulated models x 300 items, two skills (wide)",
+    ),
 }
 
 
@@ -48,7 +58,8 @@ def datasets_command(
     \b
     Examples:
       measurand datasets
-      measurand compare "$(measurand datasets synthetic_campaign)" --metric correct_rate
+      measurand compare "$(measurand datasets synthetic_campaign)" \\
+          --metric correct_rate
     """
     from measurand.datasets import data_path
 

@@ -42,8 +42,9 @@ settled/correct cells and exact bounds, the cells under every signal, and option
 comparison with a second label array. Writes results.json, summary.md and report.html to --out.
 
 \b
-Example:
-  measurand diagnose run.npz --label exact_correct \\
+Example (the synthetic diagnostics measurand ships):
+  measurand diagnose "$(measurand datasets diagnose_example)" \\
+      --label exact_correct \\
       --signal 'lam1=lyap_spec[:, 0]' \\
       --signal 'zH=drift_zH|last:4|mean|log10:1e-12' \\
       --signal 'both=norm(drift_zH|last:4|mean, drift_zL|last:4|mean)' \\

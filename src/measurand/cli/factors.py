@@ -43,18 +43,20 @@ intervals, and correlations with held-out metrics (results.json, summary.md,
 report.html).
 
 \b
-Example (a data-mixture sweep; bpb metrics; paloma held out):
-  measurand factors sweep.csv --id-col run_name \\
-      --where 'status == "completed"' \\
-      --include '*/bpb' --exclude 'eval/*' --lower-is-better '*/bpb' \\
-      --heldout eval/paloma/macro_loss --factors auto --out factors-report
-
-\b
 Example (ObsScaling base models; HumanEval held out):
-  measurand factors base_llm_benchmark_eval.csv --id-col Model \\
+  measurand factors "$(measurand datasets obsscaling_benchmarks)" \\
+      --id-col Model \\
       -i MMLU -i ARC-C -i HellaSwag -i Winograd -i TruthfulQA \\
       -i GSM8K -i XWinograd --heldout HumanEval \\
       --missing drop-rows --out obsscaling-factors
+
+\b
+Example (columns by pattern and a filter; the item pool for `simulate`):
+  measurand factors "$(measurand datasets obsscaling_benchmarks)" \\
+      --id-col Model --where '`Model Size (B)` >= 1' --include 're:^[A-Z]' \\
+      --exclude 'Model*' --exclude 'FLOPs*' --exclude 'Pretraining*' \\
+      --heldout HumanEval --missing drop-rows --factors auto \\
+      --export-pool pool.npz --out factors-report
 
 \b
 Patterns (--include, --exclude, --lower-is-better, --heldout; repeatable):

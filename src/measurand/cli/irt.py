@@ -42,12 +42,14 @@ item-mean baseline and the SVD floor, flags items with negative or near-zero
 slopes, and writes results.json, summary.md and report.html to --out.
 
 \b
-Examples:
-  measurand irt responses.parquet --subject-col model --item-col doc_id \\
-      --response-col acc --model m2pl --dims auto --out irt-report
-  measurand irt matrix.csv --id-col model --model 2pl --out irt-report
-  measurand irt lm-eval-logs/ --metric acc --model m2pl --dims 8 \\
-      --export-pool pool.npz --out irt-report
+Examples (a simulated 0/1 matrix shipped with measurand):
+  measurand irt "$(measurand datasets irt_responses)" --id-col model \\
+      --model 2pl --out irt-report
+  measurand irt "$(measurand datasets irt_responses)" --id-col model \\
+      --model m2pl --dims auto --export-pool irt-pool.npz --out irt-m2pl
+
+Long form names its columns, e.g. --subject-col model --item-col doc_id
+--response-col acc; an lm-eval folder needs only --metric acc.
 """
 
 
@@ -131,6 +133,7 @@ def irt_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.io.responses import read_responses
     from measurand.irt.workflow import run_irt
@@ -183,9 +186,11 @@ def irt_command(
             progress=progress,
         )
         progress("writing report")
+        from measurand.report.pdf import paper_files
+
         written = write_report(
             out, irt_report(result, source=str(input_path)), result.to_dict(), force=force,
-            formats=formats,
+            formats=formats, extra_files=paper_files("irt", result, pdf),
         )  # fmt: skip
         if export_pool is not None and result.item_pool is not None:
             from measurand.io.pool import save_item_pool

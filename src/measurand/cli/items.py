@@ -60,14 +60,20 @@ several tasks Friedman/Nemenyi with a critical-difference diagram (results.json,
 report.html).
 
 \b
-Example (lm-eval output folder with one sub-folder per model):
-  measurand items lm-eval-out/ --metric acc --out items-report
+Example (a long table with passages and 3 runs per item, shipped):
+  measurand items "$(measurand datasets items_example)" --model-col model \\
+      --item-col item --score-col correct --run-col run --task-col task \\
+      --cluster-col passage --reference model-c --fail-on worse \\
+      --out items-report           # exit 1: model-e is WORSE than model-c
 
 \b
-Example (a long table with passages and 5 sampled runs per item):
-  measurand items scores.parquet --model-col model --item-col doc_id \\
-      --score-col correct --run-col sample --cluster-col passage \\
-      --reference baseline --fail-on worse --out items-report
+Exit codes: 0 ok; 2 bad usage or input. The status against --reference with
+--fail-on worse: 0 BETTER, 1 WORSE, 2 INCONCLUSIVE; with --fail-on
+inconclusive: 0 BETTER, 1 otherwise.
+
+\b
+An lm-eval output folder (one sub-folder per model) needs only the metric:
+  measurand items lm-eval-out/ --metric acc --out items-report
 """
 
 _FAIL_ON = ("worse", "inconclusive")
@@ -127,6 +133,7 @@ def items_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(False, "--pdf", help="Also write the main figures as paper PDFs."),
 ) -> None:
     from measurand.io.items import read_item_inputs
     from measurand.items.workflow import run_items
@@ -165,7 +172,16 @@ def items_command(
         )
         progress("writing report")
         report = items_report(result)
-        written = write_report(out, report, result.to_dict(), force=force, formats=formats)
+        from measurand.report.pdf import paper_files
+
+        written = write_report(
+            out,
+            report,
+            result.to_dict(),
+            force=force,
+            formats=formats,
+            extra_files=paper_files("items", result, pdf),
+        )
     print_summary(result)
     print_written(out, written)
     code = exit_code(result.status, fail_on)

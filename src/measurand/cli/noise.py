@@ -43,12 +43,11 @@ with seeds: seed noise against the spread across conditions, ranked.
 Writes results.json, summary.md and report.html to --out and prints the main numbers.
 
 \b
-Examples:
-  measurand noise sweep.csv noise.csv --id-col run --include 'eval/*' \\
-      --lower-is-better '*bpb*' --missing zero --out noise-report
-  measurand noise --table dopamine_baselines.csv.gz --condition-col agent \\
-      --seed-col run --task-col game --step-col iteration --value-col value \\
-      --window last:10 --out atari
+Example (Dopamine's Atari baselines, shipped with measurand):
+  measurand noise --table "$(measurand datasets dopamine_subset)" \\
+      --condition-col agent --seed-col run --task-col game \\
+      --step-col iteration --value-col value --window last:10 \\
+      --out atari-noise
 
 \b
 Exit codes: 0 ok; 2 bad usage or input.

@@ -42,7 +42,7 @@ difference).
 \b
 Examples:
   measurand plan --sd 0.45 --mde 0.02                       # items
-  measurand plan --from items-report --mde 0.01             # every pair of a run
+  measurand plan --from items-report --mde 0.01   # after the items example
   measurand plan --p 0.3 --mde 0.013 --episodes-per-step 128 --seeds 3,8,16
 """
 
@@ -86,6 +86,9 @@ def plan_command(
     out: Path = typer.Option(None, "--out", "-o", help="Also write a report folder here."),
     force: bool = ForceOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(
+        False, "--pdf", help="Also write the power curves as a paper PDF (with --out)."
+    ),
 ) -> None:
     from measurand.plan.workflow import plan_from_numbers, plan_from_results
 
@@ -94,6 +97,8 @@ def plan_command(
     check_probability("--confidence", confidence)
     if mde is not None and not mde > 0:
         raise InputError(f"--mde must be positive, got {mde:g}")
+    if pdf and out is None:
+        raise InputError("--pdf writes into the report folder: give --out")
     prepare_out(out, force=force)
     with working("planning"):
         if source is not None:
@@ -124,10 +129,16 @@ def plan_command(
     print_summary(result)
     if out is not None:
         from measurand.report import write_report
+        from measurand.report.pdf import paper_files
         from measurand.report.plan import plan_report
 
         written = write_report(
-            out, plan_report(result), result.to_dict(), force=force, formats=formats
+            out,
+            plan_report(result),
+            result.to_dict(),
+            force=force,
+            formats=formats,
+            extra_files=paper_files("plan", result, pdf),
         )
         print_written(out, written)
 

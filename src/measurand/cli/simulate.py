@@ -31,11 +31,12 @@ Runs the evaluation games of a Stackelberg benchmark model on a task pool
 (non-negative skill vectors: a pool exported by `measurand factors
 --export-pool`, or a synthetic stratified pool) and writes to --out
 results.json, summary.md, report.html (interactive), one paper-ready PDF per
-figure and manifest.json (every seed and parameter). PART is one of: oneshot
-(deterministic transparency vs randomized evaluation over awareness α and k),
-repeated (T rounds with correction over a (ρ, k) grid: Δ_t, KL, leakage,
-loss maps), bound (Δ_t against its bound, every violation listed),
-closedform (k* = σ√(ρ/γ) against simulation), all.
+figure (--pdf, the default; --no-pdf skips them) and manifest.json (every
+seed and parameter). PART is one of: oneshot (deterministic transparency vs
+randomized evaluation over awareness α and k), repeated (T rounds with
+correction over a (ρ, k) grid: Δ_t, KL, leakage, loss maps), bound (Δ_t
+against its bound, every violation listed), closedform (k* = σ√(ρ/γ)
+against simulation), all.
 
 Cells run on local processes (--jobs) or on a Dask cluster (--scheduler or
 $MEASURAND_DASK_SCHEDULER) with identical numbers for the same --seed.
@@ -45,7 +46,11 @@ Example (every figure, synthetic pool, first look):
   measurand simulate all --synthetic d=8,n_per_layer=80 --fast --out sim
 
 \b
-Example (a pool from factors, full grid on a cluster):
+Example (the pool `factors --help`'s last example exports, one part):
+  measurand simulate closedform --pool pool.npz --fast --out sim-pool
+
+\b
+Example (that pool, full grid on a Dask cluster):
   measurand simulate all --pool pool.npz --T 200 --reps 50 \\
       --scheduler tcp://10.0.0.5:8786 --out sim-full
 """
@@ -143,6 +148,9 @@ def simulate_command(
     force: bool = ForceOption,
     seed: int = SeedOption,
     fmt: str = FormatOption,
+    pdf: bool = typer.Option(
+        True, "--pdf/--no-pdf", help="Write the figures as paper PDFs (the default)."
+    ),
 ) -> None:
     from measurand.simulate.workflow import simulate_settings
 
@@ -175,6 +183,7 @@ def simulate_command(
             scheduler=scheduler,
             n_workers=jobs,
             progress=progress,
+            pdf=pdf,
         )
     print_summary(result)
     print_written(out, written)
@@ -193,6 +202,7 @@ def run_and_write(
     scheduler: str | None = None,
     n_workers: int | None = None,
     progress: Any = None,
+    pdf: bool = True,
 ) -> tuple[Any, dict[str, str]]:
     """Run the workflow and write the report folder (report files, PDFs, manifest.json)."""
     from measurand.io.output import dumps_json
@@ -206,7 +216,7 @@ def run_and_write(
     )
     if progress is not None:
         progress("drawing figures")
-    extra: dict[str, str | bytes] = dict(simulate_pdfs(result))
+    extra: dict[str, str | bytes] = dict(simulate_pdfs(result)) if pdf else {}
     extra["manifest.json"] = dumps_json(result.manifest)
     report = simulate_report(result, source=source)
     written = write_report(

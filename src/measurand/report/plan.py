@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from measurand.plan.workflow import PlanResult, PlanRow
 from measurand.report.document import Report, md_table
-from measurand.report.format import cell_code, code, num
+from measurand.report.format import cell_code, code, num, style_figure
 from measurand.report.format import level as _level
+from measurand.report.pdf.plan import power_curves
 
 MAX_ROWS = 200
 
@@ -89,6 +90,9 @@ def plan_report(result: PlanResult) -> Report:
     sec.add(md_table(HEADERS, plan_table_rows(result)))
     if len(result.rows) > MAX_ROWS:
         sec.add(f"First {MAX_ROWS} of {len(result.rows)} comparisons; results.json has all.")
+    curves = power_curves(result.to_dict())
+    if curves:
+        sec.figure(_power_figure(curves))
     for row in result.rows:
         if row.episodes is not None:
             report.section(f"Episodes: {row.label}").add(_schedule(row))
@@ -103,3 +107,28 @@ def plan_report(result: PlanResult) -> Report:
         "spread σ_b, S seeds of E episodes need 2(σ_b² + p̄q̄/E)/S ≤ (δ/z)²."
     )
     return report
+
+
+def _power_figure(curves: list[dict]) -> object:
+    """Power of the paired t test against the items, per comparison (the paper figure's data)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for curve in curves:
+        fig.add_trace(
+            go.Scatter(
+                x=curve["n"],
+                y=curve["power"],
+                mode="lines",
+                name=curve["label"],
+                hovertemplate="%{x:.0f} items: power %{y:.3f}<extra></extra>",
+            )
+        )
+    fig.add_hline(y=curves[0]["target"], line={"dash": "dash", "color": "#888888"})
+    return style_figure(
+        fig,
+        title=f"Power against items (paired t test; first {len(curves)} comparisons)",
+        height=380,
+        xaxis={"title": "items"},
+        yaxis={"title": "power", "range": [0, 1.02]},
+    )

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 #: The verbs that have paper figures, each a module ``measurand.report.pdf.<verb>``.
-VERBS: tuple[str, ...] = ("diagnose", "compare", "factors", "noise")
+VERBS: tuple[str, ...] = ("diagnose", "compare", "factors", "noise", "irt", "items", "plan")
 
 
 def paper_figures(verb: str, result: Any) -> dict[str, bytes]:
