@@ -95,6 +95,10 @@ __all__ = [
 ]
 
 
+#: Above this many examples the default AUC interval is DeLong's alone (see ``ci_methods``).
+BOOTSTRAP_AUC_MAX_EXAMPLES = 100_000
+
+
 def diagnose(
     arrays: Mapping[str, Any] | str | os.PathLike[str],
     *,
@@ -105,7 +109,7 @@ def diagnose(
     nan_policy: str = "drop",
     n_resamples: int = 10_000,
     confidence_level: float = 0.95,
-    ci_methods: Sequence[str] = CI_METHODS,
+    ci_methods: Sequence[str] | None = None,
     bootstrap_method: str = "percentile",
     stratified: bool = False,
     paired_label: str | Any | None = None,
@@ -136,7 +140,10 @@ def diagnose(
         Bootstrap size, two-sided level, ``"percentile"`` or ``"bca"``, resampling within each
         class (keeps class sizes), and the seed (the same seed gives identical results).
     ci_methods
-        AUC intervals to compute: any of ``"delong"``, ``"bootstrap"``.
+        AUC intervals to compute: any of ``"delong"``, ``"bootstrap"``. ``None`` (default): both
+        up to :data:`BOOTSTRAP_AUC_MAX_EXAMPLES` examples, DeLong alone above it (with a note):
+        a bootstrap of N untied scores costs N multinomial draws per resample (minutes at
+        N = 1e6), and at that size DeLong's interval (DeLong et al. 1988) is as good.
     paired_label
         A second label array on the same examples (name or array): adds the paired comparison.
     progress
@@ -156,8 +163,12 @@ def diagnose(
         raise InputError(
             f"arrays must be a mapping of names to arrays, got {type(arrays).__name__}"
         )
-    check_options(nan_policy, n_resamples, confidence_level, ci_methods, bootstrap_method)
-    ci_methods = tuple(dict.fromkeys(ci_methods))
+    auto_ci = ci_methods is None
+    check_options(
+        nan_policy, n_resamples, confidence_level, CI_METHODS if auto_ci else ci_methods,
+        bootstrap_method,
+    )  # fmt: skip
+    ci_methods = CI_METHODS if ci_methods is None else tuple(dict.fromkeys(ci_methods))
     rule = parse_threshold(threshold)
     notify = progress or (lambda _message: None)
 
@@ -166,6 +177,13 @@ def diagnose(
     notes: list[str] = []
     n_correct = int(y.sum())
     n_wrong = n_examples - n_correct
+    if auto_ci and n_examples > BOOTSTRAP_AUC_MAX_EXAMPLES:
+        ci_methods = ("delong",)
+        notes.append(
+            f"{n_examples:,} examples: the AUC interval is DeLong's; the bootstrap AUC interval "
+            f"runs up to {BOOTSTRAP_AUC_MAX_EXAMPLES:,} examples (ci_methods=('delong', "
+            "'bootstrap') asks for it at any size; medians and cells are still bootstrapped)"
+        )
     if n_correct == 0 or n_wrong == 0:
         notes.append(
             f"label {label_name!r} has only {'wrong' if n_correct == 0 else 'correct'} examples "
