@@ -20,7 +20,10 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
+try:  # typer >= 0.2x ships its own click as typer._click (and no longer depends on click)
+    from typer import _click as click
+except ImportError:  # older typer runs on the click package
+    import click
 import typer
 import typer.core
 from rich import box
@@ -201,7 +204,7 @@ def reports_input_errors(func: F) -> F:
                 f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
             )
             raise typer.Exit(EXIT_USAGE) from None
-        except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
             raise
         except KeyboardInterrupt:
             err_console.print("interrupted; nothing was written")
