@@ -50,6 +50,37 @@ from measurand.latent.identification import (
 )
 from measurand.latent.pool import ItemPool, item_pool
 
+
+def _factor_count(
+    pa: Any,
+    n_factors: Any,
+    k_rule: str,
+    *,
+    k_max: int,
+    n_rows: int | None,
+    warnings: list[str],
+    what: str = "tasks",
+) -> tuple[int, str]:
+    """The number of factors and how it was chosen: parallel analysis's ``k_rule`` when
+    ``n_factors`` is None (clamped to what ``p`` identifies), else the given count, checked."""
+    p = int(pa.n_vars)
+    if n_factors is None:
+        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
+        return k, k_rule_label(k_rule, pa.quantile)
+    if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
+        raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
+    k = int(n_factors)
+    if k < 1:
+        raise InputError(f"n_factors must be at least 1, got {k}")
+    if n_rows is not None and n_rows < k:
+        raise InputError(f"{n_rows} rows are fewer than the {k} factors asked for")
+    if k > k_max:
+        raise InputError(
+            f"{p} {what} identify at most {k_max} factor(s) ((p − k)² ≥ p + k); asked for {k}"
+        )
+    return k, "given"
+
+
 __all__ = [
     "K_RULES",
     "K_RULE_ALIASES",
@@ -385,22 +416,7 @@ def run_factors(
         kind=pa_kind,
         seed=_stream(seed, "parallel_analysis"),
     )
-    if n_factors is None:
-        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
-        rule = k_rule_label(k_rule, pa.quantile)
-    else:
-        if isinstance(n_factors, bool) or not isinstance(n_factors, int | np.integer):
-            raise InputError(f"n_factors must be a positive integer or 'auto', got {n_factors!r}")
-        k = int(n_factors)
-        if k < 1:
-            raise InputError(f"n_factors must be at least 1, got {k}")
-        if n < k:
-            raise InputError(f"{n} rows are fewer than the {k} factors asked for")
-        if k > k_max:
-            raise InputError(
-                f"{p} tasks identify at most {k_max} factor(s) ((p − k)² ≥ p + k); asked for {k}"
-            )
-        rule = "given"
+    k, rule = _factor_count(pa, n_factors, k_rule, k_max=k_max, n_rows=n, warnings=warnings)
     if rotation is not None and k == 1:
         rotation = None  # nothing to rotate
 
@@ -638,14 +654,9 @@ def run_factors_from_correlation(
         kind=pa_kind,
         seed=_stream(seed, "parallel_analysis"),
     )
-    if n_factors is None:
-        k = clamp_suggested_k(int(getattr(pa, _K_RULE_ATTRIBUTES[k_rule])), p, warnings)
-        rule = k_rule_label(k_rule, pa.quantile)
-    else:
-        k = int(n_factors)
-        if k < 1 or k > k_max:
-            raise InputError(f"{p} variables identify 1 to {k_max} factor(s); asked for {k}")
-        rule = "given"
+    k, rule = _factor_count(
+        pa, n_factors, k_rule, k_max=k_max, n_rows=None, warnings=warnings, what="variables"
+    )
     if rotation is not None and k == 1:
         rotation = None
     notify(f"fitting the {k}-factor model ({method})")
