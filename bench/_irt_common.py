@@ -106,7 +106,10 @@ def run_case(data: dict[str, Any], k: int, seed: int = 0, **fit_options: Any) ->
     prob = np.einsum("kd,kd->k", fit.theta[r[held]], fit.a[c[held]]) + fit.d[c[held]]
     prob = 1.0 / (1.0 + np.exp(-prob))
     sel = fit.extra.get("slope_prior_selection", {}).get("validation_log_loss")
-    note = f"sigma_a={fit.extra['slope_prior_sd']:g} {fit.n_iter} it converged={fit.converged}"
+    tau = fit.extra.get("calibrated_slope_prior_sd")
+    note = f"sigma_a={fit.extra['slope_prior_sd']:g} {fit.n_iter} it converged={fit.converged}" + (
+        "" if tau is None else f" calibrated tau={tau:.3f}"
+    )
     show("measurand fit_map", t_fit, rec, scores(prob), note)
     if sel:
         print(f"  slope-prior selection (validation log-loss): {sel}")

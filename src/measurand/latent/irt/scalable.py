@@ -48,6 +48,7 @@ __all__ = ["SLOPE_PRIOR_GRID", "SVDStart", "fit_map", "select_slope_prior", "svd
 
 _BLOCK_ELEMENTS = 8_000_000  # cells per row block (~32-64 MB per dense temporary)
 _SMALL_CELLS = 5_000_000
+_CALIBRATION_PASSES = 500  # each pass is one Newton step of every item; ~10-40 are typical
 
 
 def _torch() -> Any:
@@ -157,6 +158,7 @@ def fit_map(
     seed: SeedLike = None,
     callback: Callable[[int, float, float], None] | None = None,
     rotation: str | None = None,
+    calibrate: bool = True,
 ) -> IRTFit:
     """Fit the (multidimensional) 2PL by joint MAP on torch (alternating block Newton); see the
     module notes.
@@ -186,6 +188,13 @@ def fit_map(
         With ``n_dims > 1``: rotate the standardised loadings by this criterion of
         :func:`measurand.latent.rotation.rotate` (Kaiser-normalised), θ counter-rotated so that
         every η is unchanged (None = unrotated).
+    calibrate:
+        After the joint fit and the standardisation of θ, re-estimate the item parameters given
+        θ with a_i ~ N(0, τ² I) in θ's unit-variance metric, τ by empirical Bayes
+        (:func:`measurand.latent.irt._newton.calibrate_items`). The joint fit's σ_a weights a
+        nuclear norm (it shrinks weak dimensions more than strong ones), so its slopes are
+        not the posterior mode under a prior stated in θ's metric; the recalibrated ones are,
+        and their standard errors use that prior. ``False`` keeps the joint-MAP slopes.
     """
     t0 = time.perf_counter()
     torch = _torch()
@@ -194,7 +203,7 @@ def fit_map(
     if slope_prior_sd == "auto":
         slope_prior_sd, selection = select_slope_prior(
             r, c, v, (n, p), n_dims=n_dims, device=device, dtype=dtype, seed=seed,
-            max_iter=max_iter, ftol=ftol, gtol=gtol,
+            max_iter=max_iter, ftol=ftol, gtol=gtol, calibrate=calibrate,
         )  # fmt: skip
     slope_prior_sd = float(slope_prior_sd)
     if n_dims < 1 or n_dims >= min(n, p):
@@ -243,6 +252,7 @@ def fit_map(
                 callback,
                 t0,
                 rotation,
+                calibrate,
             )
     finally:
         torch.set_num_threads(threads)
@@ -270,6 +280,7 @@ def select_slope_prior(
     max_iter: int = 5000,
     ftol: float = 1e-10,
     gtol: float = 1e-4,
+    calibrate: bool = True,
 ) -> tuple[float, dict[str, float]]:
     """σ_a with the lowest validation log-loss on :data:`SLOPE_PRIOR_GRID`, walked from strong
     to weak regularisation (strongly regularised fits converge in fewer iterations) and
@@ -285,7 +296,7 @@ def select_slope_prior(
         trial = fit_map(
             rows=r[train], cols=c[train], y=v[train], shape=shape, n_dims=n_dims,
             slope_prior_sd=sd, device=device, dtype=dtype, seed=seed, max_iter=max_iter,
-            ftol=ftol, gtol=gtol,
+            ftol=ftol, gtol=gtol, calibrate=calibrate,
         )  # fmt: skip
         eta = np.einsum("kd,kd->k", trial.theta[r[held]], trial.a[c[held]]) + trial.d[c[held]]
         prob = np.clip(0.5 * (1 + np.tanh(0.5 * eta)), 1e-6, 1 - 1e-6)
@@ -313,6 +324,7 @@ def _fit_on_device(
     callback: Callable[[int, float, float], None] | None,
     t0: float,
     rotation: str | None,
+    calibrate: bool,
 ) -> IRTFit:
     """The body of :func:`fit_map` once the start values and the device are settled."""
     n, p, D = sizes
@@ -326,7 +338,6 @@ def _fit_on_device(
     Wt[rt, ct] = 1.0
     del rt, ct
     block = max(1, _BLOCK_ELEMENTS // p)
-    inv_va = 1.0 / slope_prior_sd**2
     inv_vd = 1.0 / intercept_prior_sd**2
 
     from measurand.latent.irt._newton import alternating_newton
@@ -358,6 +369,38 @@ def _fit_on_device(
     th = np.linalg.solve(L, (th - mu).T).T
     d = d + a @ mu
     a = a @ L
+    calibration: dict[str, Any] | None = None
+    if calibrate:
+        # The joint fit's σ_a is a nuclear-norm weight, not a prior in θ's unit-variance metric
+        # (its gauge balancing shrinks weak dimensions more); recalibrate the items given the
+        # standardised θ with a slope prior whose scale is estimated (empirical Bayes).
+        from measurand.latent.irt._newton import calibrate_items
+
+        th_t = torch.as_tensor(th, dtype=torch.float64, device=dev)
+        (a_t, d_t), calibration = calibrate_items(
+            torch,
+            Yt,
+            Wt,
+            th_t,
+            tuple(torch.as_tensor(x, dtype=torch.float64, device=dev) for x in (a, d)),
+            intercept_prior_sd,
+            (min(max_iter, _CALIBRATION_PASSES), gtol),
+            block,
+        )
+        a, d = (t.double().cpu().numpy().copy() for t in (a_t, d_t))
+        del th_t, a_t, d_t
+        nll = float(calibration["nll"])
+        slope_cov = calibration["tau"] ** 2 * np.eye(D)
+        converged = converged and bool(calibration["converged"])
+        reason += (
+            f"; items then recalibrated given the standardised θ with a_i ~ N(0, τ² I), "
+            f"τ = {calibration['tau']:.4g} by empirical Bayes ({calibration['n_iter']} Newton "
+            f"passes, ‖∇‖_∞ = {calibration['grad_inf']:.2e})"
+        )
+    else:
+        # the joint prior N(0, σ_a² I) on a becomes N(0, σ_a² LᵀL) in the standardised metric
+        slope_cov = slope_prior_sd**2 * (L.T @ L)
+    theta_cov = np.eye(D)
     if a[:, 0].sum() < 0 and D == 1:
         a, th = -a, -th
     phi = None
@@ -366,12 +409,19 @@ def _fit_on_device(
 
         rotated = rotate(a, rotation, seed=0)
         a = rotated.loadings
-        th = th @ np.linalg.inv(rotated.rotation_matrix).T
+        T = rotated.rotation_matrix
+        th = th @ np.linalg.inv(T).T
+        # the priors follow the coordinates: a T ~ N(0, Tᵀ Σ_a T), θ T⁻ᵀ ~ N(0, (TᵀT)⁻¹)
+        slope_cov = T.T @ slope_cov @ T
+        theta_cov = np.linalg.inv(T.T @ T)
         phi = rotated.phi
         rotation = rotated.method
     else:
         rotation = None
-    se_theta, se_a, se_d = _curvature_se(torch, Yt, Wt, th, a, d, inv_va, inv_vd, block, dev)
+    se_theta, se_a, se_d = _curvature_se(
+        torch, Yt, Wt, th, a, d, (np.linalg.inv(theta_cov), np.linalg.inv(slope_cov), inv_vd),
+        block, dev,
+    )  # fmt: skip
     return IRTFit(
         model="2pl" if D == 1 else "m2pl",
         rotation=rotation,
@@ -395,6 +445,7 @@ def _fit_on_device(
             "device": str(dev),
             "dtype": dtype,
             "slope_prior_sd": slope_prior_sd,
+            "calibrated_slope_prior_sd": None if calibration is None else calibration["tau"],
             "intercept_prior_sd": intercept_prior_sd,
             "n_observed": int(v.size),
             "seconds": time.perf_counter() - t0,
@@ -411,12 +462,13 @@ def _curvature_se(
     th: np.ndarray,
     a: np.ndarray,
     d: np.ndarray,
-    inv_va: float,
-    inv_vd: float,
+    precisions: tuple[np.ndarray, np.ndarray, float],
     block: int,
     dev: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SEs of θ (n, D), a (p, D), d (p,) from the block curvatures in final coordinates."""
+    """SEs of θ (n, D), a (p, D), d (p,) from the block curvatures in final coordinates;
+    ``precisions`` = the prior precision matrices of θ and a there, and 1/σ_d²."""
+    theta_precision, slope_precision, inv_vd = precisions
     n, D = th.shape
     p = a.shape[0]
     dtype = torch.float64
@@ -434,8 +486,10 @@ def _curvature_se(
         H_theta[s:e] = (w @ aa).double()
         xx = (X[s:e, :, None] * X[s:e, None, :]).reshape(e - s, (D + 1) ** 2)
         H_item += (w.T @ xx).double()
-    H_theta = H_theta.cpu().numpy().reshape(n, D, D) + np.eye(D)
-    prior = np.diag([inv_va] * D + [inv_vd])
+    H_theta = H_theta.cpu().numpy().reshape(n, D, D) + theta_precision
+    prior = np.zeros((D + 1, D + 1))
+    prior[:D, :D] = slope_precision
+    prior[D, D] = inv_vd
     H_item = H_item.cpu().numpy().reshape(p, D + 1, D + 1) + prior
     cov_theta = np.linalg.inv(H_theta)
     cov_item = np.linalg.inv(H_item)
