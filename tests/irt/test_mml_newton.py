@@ -41,6 +41,20 @@ def test_analytic_hessian_matches_differences_of_the_gradient(model, n_dims, mis
     np.testing.assert_allclose(H, H.T, atol=1e-9 * np.abs(H).max())
 
 
+def test_left_out_posterior_weights_are_below_rounding(monkeypatch):
+    Y = _simulate(400, 6, 1, 0.1, seed=5)
+    fit = fit_mml(Y)
+    Yu, f, _ = mml_module._collapse(Y, np.ones(len(Y)))
+    problem = mml_module._Problem(Yu, f, "2pl", 1, None, None)
+    st = problem.posterior(np.column_stack([fit.a, fit.d]))
+    pruned = problem.derivatives(st, hessian=True)[1]
+    monkeypatch.setattr(mml_module, "_TINY_WEIGHT", -1.0)
+    every = problem.derivatives(st, hessian=True)[1]
+    np.testing.assert_allclose(pruned, every, rtol=0, atol=1e-12 * np.abs(every).max())
+    se = np.sqrt(np.diag(np.linalg.inv(-every)))
+    np.testing.assert_allclose(np.concatenate([fit.se_a[:, 0], fit.se_d]), se, rtol=1e-10)
+
+
 def test_pattern_collapsing_matches_the_uncollapsed_fit():
     """Collapsing rows into patterns (missing cells part of the pattern) changes nothing: the
     same fit run on every row, one pattern each, agrees to 1e-8."""

@@ -12,7 +12,7 @@ the distinct response patterns with summed frequencies (LSAT6: 1,000 rows, 30 pa
 Bock & Aitkin (1981) EM first: posterior weights W_sq ∝ w_q Π_i P(y_si | θ_q), expected counts
 r_iq = Σ_s f_s W_sq y_si, n_iq = Σ_s f_s W_sq m_si (m = observed), and one Newton step per item
 on Σ_q r_iq log P_iq + (n_iq − r_iq) log(1 − P_iq), all items at once. EM is robust far from
-the optimum and slow near it, so once an iteration gains less than 1e-6·|ℓ| (1PL, 2PL,
+the optimum and slow near it, so once an iteration gains less than 1e-5·|ℓ| (1PL, 2PL,
 multidimensional 2PL with at most ``NEWTON_MAX_PARAMS`` free parameters) Newton's method on ℓ
 itself finishes, with the exact Hessian (Louis 1982)
 
@@ -62,7 +62,7 @@ QUADRATURE_POINTS = {1: 61, 2: 31, 3: 15}
 # up to a few dozen items; beyond, L-BFGS finishes and the Hessian is formed once for the SEs.
 NEWTON_MAX_PARAMS = 120
 _EPS = 1e-12
-_SWITCH_GAIN = 1e-6  # EM hands over to Newton once an iteration gains less than this · |ℓ|
+_SWITCH_GAIN = 1e-5  # EM hands over to Newton once an iteration gains less than this · |ℓ|
 _TINY_WEIGHT = 1e-16  # posterior weights left out of the outer-product term of the Hessian
 _CHUNK = 1 << 19  # entries of one block of complete-data scores in the Hessian
 
