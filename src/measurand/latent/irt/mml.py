@@ -58,9 +58,10 @@ from measurand.latent.irt._model import IRTFit
 __all__ = ["NEWTON_MAX_PARAMS", "QUADRATURE_POINTS", "fit_mml", "gauss_hermite_grid"]
 
 QUADRATURE_POINTS = {1: 61, 2: 31, 3: 15}
-# Newton's method costs one Hessian per step (≈ p E-steps for p items): it beats L-BFGS
-# up to a few dozen items; beyond, L-BFGS finishes and the Hessian is formed once for the SEs.
-NEWTON_MAX_PARAMS = 120
+# Newton's method needs the Hessian (about p E-steps), kept across steps while it works; the
+# SEs need it once anyway. Measured: 2,000 x 100 in 0.30 s against 0.47 s by L-BFGS, 5,000 x 200
+# in 1.7 s against 5.2 s. Beyond this many parameters, L-BFGS and no SEs.
+NEWTON_MAX_PARAMS = 600
 _EPS = 1e-12
 _SWITCH_GAIN = 1e-5  # EM hands over to Newton once an iteration gains less than this · |ℓ|
 _TINY_WEIGHT = 1e-16  # posterior weights left out of the outer-product term of the Hessian
@@ -379,6 +380,10 @@ def _newton(
 ) -> tuple[_State, np.ndarray, np.ndarray, np.ndarray, int, bool]:
     """Newton's method on ℓ with the exact Hessian and a backtracking line search.
 
+    A Hessian costs about p E-steps, so it is kept while it works: after a step that cut the
+    largest gradient entry at least tenfold, the next step reuses it (a chord step); else it
+    is recomputed. The Hessian returned is always the one at the returned point.
+
     Returns the final state, ψ, ∂ℓ/∂ψ and ∂²ℓ/∂ψ² there, the iterations and whether
     max |∂ℓ/∂ψ| / N < ``gtol`` was reached."""
     if prob.jacobian is not None:  # 1PL from the 2PL solution: the mean slope
@@ -387,19 +392,21 @@ def _newton(
     else:
         psi = st.beta.ravel()[prob.select]
     slack = 1e-12 * max(1.0, abs(st.loglik))  # rounding of ℓ
+    g, H = prob.derivatives(st, hessian=True)
+    assert H is not None
+    current = True  # H belongs to the current point
+    solve: Callable[[np.ndarray], np.ndarray] | None = None
     it = 0
     while True:
-        g, H = prob.derivatives(st, hessian=True)
-        assert H is not None
-        if np.abs(g).max() / n_obs < gtol or it >= max_iter:
-            return st, psi, g, H, it, bool(np.abs(g).max() / n_obs < gtol)
-        it += 1
-        try:
-            step = linalg.cho_solve(linalg.cho_factor(-H), g)
-        except linalg.LinAlgError:  # not concave here: |eigenvalues| keep it an ascent step
-            vals, vecs = np.linalg.eigh(-H)
-            vals = np.maximum(np.abs(vals), 1e-8 * np.abs(vals).max())
-            step = vecs @ ((vecs.T @ g) / vals)
+        done = bool(np.abs(g).max() / n_obs < gtol)
+        if done or it >= max_iter:
+            if not current:
+                g, H = prob.derivatives(st, hessian=True)
+                assert H is not None
+            return st, psi, g, H, it, done
+        if solve is None:
+            solve = _ascent_solver(H)
+        step = solve(g)
         slope = float(g @ step)
         t = 1.0
         for _ in range(40):
@@ -408,11 +415,36 @@ def _newton(
                 break
             t *= 0.5
         else:
-            return st, psi, g, H, it, False
+            if current:
+                return st, psi, g, H, it, False
+            g, H = prob.derivatives(st, hessian=True)  # a stale Hessian: retry with a fresh one
+            assert H is not None
+            current, solve = True, None
+            continue
+        it += 1
         psi, st = psi + t * step, trial
         trace.append(st.loglik)
         if callback is not None:
             callback(len(trace), st.loglik)
+        g_new = prob.derivatives(st, hessian=False)[0]
+        if np.abs(g_new).max() <= 0.1 * np.abs(g).max():
+            g, current = g_new, False
+        else:
+            g, H = prob.derivatives(st, hessian=True)
+            assert H is not None
+            current, solve = True, None
+
+
+def _ascent_solver(H: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """g ↦ (−H)⁻¹ g; where −H is not positive definite its eigenvalues are replaced by their
+    absolute values, which keeps the step an ascent direction."""
+    try:
+        factor = linalg.cho_factor(-H)
+        return lambda g: linalg.cho_solve(factor, g)
+    except linalg.LinAlgError:
+        vals, vecs = np.linalg.eigh(-H)
+        vals = np.maximum(np.abs(vals), 1e-8 * np.abs(vals).max())
+        return lambda g: vecs @ ((vecs.T @ g) / vals)
 
 
 def _hessian_by_differences(prob: _Problem, psi: np.ndarray) -> np.ndarray:
