@@ -10,22 +10,31 @@ from measurand.latent.irt import fit_mml, response_probability
 from measurand.latent.irt import mml as mml_module
 
 
-def _simulate(n: int, p: int, n_dims: int, missing: float, seed: int) -> np.ndarray:
+def _simulate(
+    n: int, p: int, n_dims: int, missing: float, seed: int, trials: int = 1
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
     A = rng.uniform(0.6, 2.0, (p, n_dims))
     d = rng.normal(0, 1, p)
     theta = rng.standard_normal((n, n_dims))
-    Y = (rng.random((n, p)) < response_probability(theta, A, d)).astype(float)
+    P = response_probability(theta, A, d)[:, :, None]
+    Y = (rng.random((n, p, trials)) < P).mean(axis=2)  # trials > 1: fractional outcomes
     Y[rng.random((n, p)) < missing] = np.nan
     return Y
 
 
 @pytest.mark.parametrize(
-    ("model", "n_dims", "missing"),
-    [("2pl", 1, 0.0), ("2pl", 1, 0.15), ("1pl", 1, 0.15), ("m2pl", 2, 0.1)],
+    ("model", "n_dims", "missing", "trials"),
+    [
+        ("2pl", 1, 0.0, 1),
+        ("2pl", 1, 0.15, 1),
+        ("2pl", 1, 0.15, 3),
+        ("1pl", 1, 0.15, 1),
+        ("m2pl", 2, 0.1, 1),
+    ],
 )
-def test_analytic_hessian_matches_differences_of_the_gradient(model, n_dims, missing):
-    Y = _simulate(300, 6, n_dims, missing, seed=3)
+def test_analytic_hessian_matches_differences_of_the_gradient(model, n_dims, missing, trials):
+    Y = _simulate(300, 6, n_dims, missing, seed=3, trials=trials)
     Yu, f, _ = mml_module._collapse(Y, np.ones(len(Y)))
     problem = mml_module._Problem(Yu, f, model, n_dims, None, 15 if n_dims > 1 else None)
     rng = np.random.default_rng(0)
@@ -89,3 +98,13 @@ def test_newton_and_quasi_newton_reach_the_same_optimum(model, monkeypatch):
     np.testing.assert_allclose(newton.d, lbfgs.d, atol=1e-5)
     np.testing.assert_allclose(newton.se_a, lbfgs.se_a, rtol=1e-4)
     np.testing.assert_allclose(newton.se_d, lbfgs.se_d, rtol=1e-4)
+
+
+def test_rows_with_zero_frequency_get_abilities():
+    Y = _simulate(200, 6, 1, 0.1, seed=2)
+    freq = np.where(np.arange(200) % 4 == 0, 0.0, 1.0)
+    fit = fit_mml(Y, freq=freq)
+    assert fit.converged and np.isfinite(fit.theta).all() and np.isfinite(fit.theta_se).all()
+    dropped = fit_mml(Y[freq > 0])
+    assert fit.loglik == pytest.approx(dropped.loglik, abs=1e-8)
+    np.testing.assert_allclose(fit.theta[freq > 0], dropped.theta, atol=1e-7)
