@@ -1,8 +1,8 @@
 """Item response models for binary responses (numerics only: arrays in, results out).
 
 * :func:`fit_mml` — 1PL/2PL/3PL and multidimensional 2PL (1–3 dimensions) by marginal ML
-  (Bock–Aitkin EM, Gauss–Hermite quadrature, quasi-Newton finish), SEs from the observed
-  information, EAP abilities;
+  (Bock–Aitkin EM, Gauss–Hermite quadrature, a Newton finish with the exact Louis-identity
+  Hessian; L-BFGS-B for the 3PL), SEs from the observed information, EAP abilities;
 * :func:`fit_map` — the scalable joint MAP estimator on torch (any number of dimensions,
   observed entries only, CPU or CUDA);
 * :class:`IRTFit` — parameters, abilities, information, item flags.

@@ -104,7 +104,8 @@ class IRTFit(Result):
     model:
         "1pl", "2pl", "3pl" or "m2pl".
     method:
-        "mml" (Bock–Aitkin EM + quasi-Newton on the marginal likelihood) or "map" (joint MAP).
+        "mml" (Bock–Aitkin EM, then Newton (L-BFGS-B for the 3PL) on the marginal likelihood)
+        or "map" (joint MAP).
     a, d, c:
         Slopes (p, D), intercepts (p,), guessing floors (p,; zeros unless 3PL).
     se_a, se_d, se_c:
@@ -116,7 +117,7 @@ class IRTFit(Result):
     loglik:
         Marginal log-likelihood (MML) or the data log-likelihood at the MAP (MAP).
     objective_trace:
-        The objective after each iteration (EM then quasi-Newton, or block Newton).
+        The objective after each iteration (EM then Newton or L-BFGS-B, or block Newton).
     converged, n_iter, criterion:
         Whether the stated criterion was met, the iterations used, the criterion in words.
     rotation:
