@@ -84,3 +84,22 @@ def test_demo_part(tmp_path):
     q017 = next(item for item in res["items"] if item["item"] == "q017")
     assert q017["a"][0] < -0.5 and q017["a"][0] + 1.96 * q017["se_a"][0] > 0
     assert len(flagged) <= 6
+
+
+def test_slope_prior_option(tmp_path):
+    """--slope-prior-sd skips the validation search (one fit per stage) and is recorded."""
+    data = tmp_path / "r.csv"
+    Y, *_ = simulate_responses(60, 40, 1, seed=2)
+    lines = ["model," + ",".join(f"q{j}" for j in range(40))]
+    lines += [f"m{i}," + ",".join(str(int(v)) for v in Y[i]) for i in range(60)]
+    data.write_text("\n".join(lines) + "\n")
+    args = ["irt", str(data), "--id-col", "model", "--estimator", "map", "--resamples", "5"]
+    result = runner.invoke(app, [*args, "--slope-prior-sd", "0.3", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    res = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert res["settings"]["slope_prior_sd"] == 0.3
+    assert res["fit"]["details"]["slope_prior_sd"] == 0.3
+    assert "slope_prior_selection" not in res["fit"]["details"]
+    assert res["fit"]["details"]["calibrated_slope_prior_sd"] > 0
+    bad = runner.invoke(app, [*args, "--slope-prior-sd", "-1", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "--slope-prior-sd" in bad.output

@@ -65,6 +65,20 @@ def _parse_dims(text: str) -> int | None:
     return value
 
 
+def _parse_slope_prior(text: str) -> float | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(
+            f"--slope-prior-sd takes a positive number or 'auto', got {text!r}"
+        ) from None
+    if not value > 0:
+        raise InputError(f"--slope-prior-sd must be positive, got {value}")
+    return value
+
+
 def _parse_guessing(text: str | None) -> str | float | None:
     if text is None:
         return None
@@ -129,6 +143,11 @@ def irt_command(
         None, "--pool-size", min=1, help="Item pool: subsample this many items."
     ),
     device: str = typer.Option("cpu", "--device", help="'cpu' or 'cuda' for the MAP estimator."),
+    slope_prior_sd: str = typer.Option(
+        "auto",
+        "--slope-prior-sd",
+        help="MAP: the joint fit's slope prior SD, or 'auto' (chosen on validation cells).",
+    ),
     out: Path = OutOption,
     force: bool = ForceOption,
     seed: int = SeedOption,
@@ -184,6 +203,7 @@ def irt_command(
             pool_size=pool_size,
             seed=seed,
             progress=progress,
+            slope_prior_sd=_parse_slope_prior(slope_prior_sd),
         )
         progress("writing report")
         from measurand.report.pdf import paper_files

@@ -68,6 +68,7 @@ class IRTSettings(Result):
     heldout_fraction: float
     n_resamples: int
     seed: int | None
+    slope_prior_sd: float | str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -261,8 +262,12 @@ def run_irt(
     pool_size: int | None = None,
     seed: int | None = 0,
     progress: Callable[[str], None] | None = None,
+    slope_prior_sd: float | str = "auto",
 ) -> IRTResult:
-    """Fit ``model`` to ``data`` and check it; see the module notes for the steps."""
+    """Fit ``model`` to ``data`` and check it; see the module notes for the steps.
+
+    ``slope_prior_sd`` (MAP only): the joint fit's σ_a, or "auto" to choose it on validation
+    cells (up to four fits: the cost to skip on very large data by giving a number)."""
     notify = progress or (lambda text: None)
     model = str(model).lower()
     if model not in MODELS:
@@ -273,6 +278,8 @@ def run_irt(
         raise InputError(f"--model {model} is unidimensional; use --model m2pl for {dims} dims")
     if not 0.0 <= heldout < 0.5:
         raise InputError(f"heldout must lie in [0, 0.5), got {heldout}")
+    if slope_prior_sd != "auto" and not float(slope_prior_sd) > 0:
+        raise InputError(f"slope prior SD must be positive or 'auto', got {slope_prior_sd!r}")
     root = root_sequence(seed)
     n, p = data.n_subjects, data.n_items
     warnings: list[str] = []
@@ -314,6 +321,7 @@ def run_irt(
             chosen, data.rows[train], data.cols[train], data.y[train], (n, p),
             model=fit_model, n_dims=n_dims, guessing=guessing, rotation=None, device=device,
             seed_value=seed_value, callback=progress_of("held-out fit"),
+            slope_prior_sd=slope_prior_sd,
         )  # fmt: skip
         count = np.bincount(data.cols[train], minlength=p)
         base = np.bincount(data.cols[train], weights=data.y[train], minlength=p) / count
@@ -338,7 +346,9 @@ def run_irt(
 
     notify("fitting")
     # the slope prior chosen on validation cells inside the held-out fit serves the final fit
-    prior = "auto" if trained is None else trained.extra.get("slope_prior_sd", "auto")
+    prior = slope_prior_sd
+    if prior == "auto" and trained is not None:
+        prior = trained.extra.get("slope_prior_sd", "auto")
     fit = _fit(
         chosen, data.rows, data.cols, data.y, (n, p),
         model=fit_model, n_dims=n_dims, guessing=guessing, rotation=rotation, device=device,
@@ -384,6 +394,7 @@ def run_irt(
         heldout_fraction=float(heldout),
         n_resamples=int(n_resamples),
         seed=recorded_seed(seed),
+        slope_prior_sd=slope_prior_sd if chosen == "map" else None,
     )
     return IRTResult(
         data=data.summary(),
