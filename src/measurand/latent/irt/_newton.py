@@ -29,6 +29,7 @@ from typing import Any
 __all__ = ["alternating_newton", "calibrate_items"]
 
 _MIN_TAU2 = 1e-6
+_TAU_RTOL = 1e-5  # τ's relative change that ends the calibration (far below its SE)
 
 
 def _pass(
@@ -93,12 +94,18 @@ def _pass(
 
 def _newton_step(torch: Any, grad: Any, hess: Any) -> Any:
     """−H⁻¹ g for a batch of symmetric positive-definite H (batched Cholesky)."""
+    return -torch.cholesky_solve(grad.unsqueeze(-1), _cholesky(torch, hess)).squeeze(-1)
+
+
+def _cholesky(torch: Any, hess: Any) -> Any:
+    """Batched Cholesky factors; a numerically indefinite H gets a diagonal shift (its Newton
+    step becomes a scaled gradient step)."""
     chol, info = torch.linalg.cholesky_ex(hess)
     if bool((info != 0).any()):  # numerically indefinite: a gradient step with unit curvature
         bad = info != 0
         eye = torch.eye(hess.shape[-1], dtype=hess.dtype, device=hess.device)
         chol[bad] = torch.linalg.cholesky(hess[bad] + eye * hess[bad].diagonal(0, 1, 2).abs().max())
-    return -torch.cholesky_solve(grad.unsqueeze(-1), chol).squeeze(-1)
+    return chol
 
 
 def _balance(torch: Any, th: Any, a: Any, sd: float) -> Any:
@@ -225,7 +232,8 @@ def calibrate_items(
     update of the prior variance, τ² ← (Σ_i ‖â_i‖² + tr[H_i⁻¹]_aa) / (p D), H_i the item's
     posterior curvature (MacKay 1992; the empirical-Bayes estimate of a_i ~ N(0, τ² I)).
     A step that raises an item's own objective is halved for that item. Stops when the largest
-    gradient entry is below ``gtol`` and τ moved by less than 1e-6 (relative) in the last pass.
+    gradient entry is below ``gtol`` and τ moved by less than 1e-5 (relative) in the last
+    update.
 
     Returns (a, d) and a record: ``tau`` (the slope prior SD in θ's unit-variance metric),
     ``n_iter``, ``converged``, ``grad_inf``, ``nll`` (the data term at the end)."""
@@ -240,13 +248,14 @@ def calibrate_items(
     while passes < max_iter:
         passes += 1
         ad = torch.cat([a, d[:, None]], dim=1)
-        # EM update of τ² at the current items, with the curvature under the previous τ²
         prior = torch.tensor([1.0 / tau2] * D + [inv_vd], dtype=th.dtype, device=th.device)
-        cov = torch.cholesky_inverse(torch.linalg.cholesky(h + torch.diag(prior)))
+        chol = _cholesky(torch, h + torch.diag(prior))
         # MacKay's fixed point τ² = ‖a‖² / γ, γ = pD − tr(H⁻¹)_aa / τ² the number of
         # well-determined slopes: the same stationary point as the EM update
-        # τ² = (‖a‖² + tr(H⁻¹)_aa) / (pD), reached in far fewer passes when the data are weak
-        spread = float(cov[:, :D, :D].diagonal(0, 1, 2).double().sum())
+        # τ² = (‖a‖² + tr(H⁻¹)_aa) / (pD), reached in far fewer passes when the data are weak.
+        # (H⁻¹)_jj = ‖L⁻¹ e_j‖², so the slope block's trace needs only D triangular solves.
+        unit = torch.eye(D + 1, D, dtype=th.dtype, device=th.device).expand(p, D + 1, D)
+        spread = float((torch.linalg.solve_triangular(chol, unit, upper=False) ** 2).sum())
         gamma = p * D - spread / tau2
         # floored: slopes that all vanish would otherwise drive τ (and the prior's weight) to 0/∞
         new_tau2 = max(float((a.double() ** 2).sum()) / max(gamma, 1e-3 * p * D), _MIN_TAU2)
@@ -255,10 +264,12 @@ def calibrate_items(
         prior = torch.tensor([1.0 / tau2] * D + [inv_vd], dtype=th.dtype, device=th.device)
         grad = g + prior * ad
         grad_inf = float(grad.abs().max())
-        if grad_inf < gtol and tau_moved < 1e-6:
+        if grad_inf < gtol and tau_moved < _TAU_RTOL:
             converged = True
             break
-        step = _newton_step(torch, grad, h + torch.diag(prior))
+        # the factor of the curvature under the previous τ serves the step under the new one
+        # (they differ by a diagonal shift of the slope prior; the halving below guards it)
+        step = -torch.cholesky_solve(grad.unsqueeze(-1), chol).squeeze(-1)
         penalty = 0.5 * ((ad.double() ** 2) * prior.double()).sum(dim=1)
         old_obj = col + penalty
         scale = torch.ones(p, 1, dtype=th.dtype, device=th.device)

@@ -62,13 +62,35 @@ def _torch() -> Any:
 
 
 @contextlib.contextmanager
-def _deterministic(torch: Any) -> Iterator[None]:
+def _deterministic(torch: Any, device: Any) -> Iterator[None]:
+    """Deterministic kernels on CUDA (scatters and index additions may otherwise race); the CPU
+    kernels used here are deterministic at a fixed thread count already, and the switch costs
+    a 1.5 s import of torch._inductor on first use."""
+    if device.type == "cpu":
+        yield
+        return
     previous = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(previous)
+
+
+@contextlib.contextmanager
+def _threads_for(torch: Any, device: Any, cells: int) -> Iterator[None]:
+    """One CPU thread for small problems: their products and QR factorisations are too small
+    to share, and on a busy machine a second OpenMP thread made them up to 40x slower
+    (svd_start at 48 x 13,542: 1.74 s with 2 threads vs 0.044 s with 1)."""
+    threads = torch.get_num_threads()
+    small = device.type == "cpu" and cells <= _SMALL_CELLS
+    if small:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small:
+            torch.set_num_threads(threads)
 
 
 def _as_triplets(
@@ -128,7 +150,10 @@ def svd_start(
     )
     k = min(n_dims, n - 1, p)
     generator_seed = int(as_generator(seed).integers(2**62))
-    with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev]):
+    with (
+        torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev]),
+        _threads_for(torch, dev, n * p),
+    ):
         torch.manual_seed(generator_seed)
         U, S, V = torch.svd_lowrank(Z, q=min(k + 10, n, p), niter=4)
     del Z
@@ -232,30 +257,24 @@ def fit_map(
     )
     theta0, a0 = theta0 * scale, a0 / scale
 
-    threads = torch.get_num_threads()
-    if dev.type == "cpu" and n * p <= _SMALL_CELLS:
-        torch.set_num_threads(1)  # small dense products: a second thread costs more than it saves
-    try:
-        with _deterministic(torch):
-            fitted = _fit_on_device(
-                torch,
-                dev,
-                tdtype,
-                dtype,
-                r,
-                c,
-                v,
-                (n, p, D),
-                (theta0, a0, d0),
-                (slope_prior_sd, intercept_prior_sd),
-                (max_iter, ftol, gtol),
-                callback,
-                t0,
-                rotation,
-                calibrate,
-            )
-    finally:
-        torch.set_num_threads(threads)
+    with _threads_for(torch, dev, n * p), _deterministic(torch, dev):
+        fitted = _fit_on_device(
+            torch,
+            dev,
+            tdtype,
+            dtype,
+            r,
+            c,
+            v,
+            (n, p, D),
+            (theta0, a0, d0),
+            (slope_prior_sd, intercept_prior_sd),
+            (max_iter, ftol, gtol),
+            callback,
+            t0,
+            rotation,
+            calibrate,
+        )
     if selection is not None:
         fitted.extra["slope_prior_selection"] = {
             "validation_log_loss": selection,
