@@ -102,6 +102,8 @@ class IRTResult(Result):
                     "discrimination": float(fit.discrimination[i]),
                     "difficulty": float(fit.difficulty[i]),
                     "flag": self.flags.reason.get(i),
+                    "negative_slope_q": self.flags.q_values.get(i),
+                    "negative_slope_p": self.flags.p_values.get(i),
                 }
             )
         return rows
@@ -162,6 +164,13 @@ class IRTResult(Result):
                 {"item": self.items[i], "reason": reason}
                 for i, reason in sorted(self.flags.reason.items())
             ],
+            "flag_rule": {
+                "threshold": self.flags.threshold,
+                "negative_slope_fdr": self.flags.fdr,
+                "candidates_with_slope_below_threshold": len(self.flags.q_values)
+                if self.flags.fdr is not None
+                else len(self.flags.negative),
+            },
             "items": self.item_rows(),
             "subjects": self.subject_rows(),
             "item_pool": None if self.item_pool is None else self.item_pool.metadata,

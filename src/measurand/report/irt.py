@@ -52,6 +52,17 @@ def irt_report(result: IRTResult, *, source: str | None = None) -> Report:
     flagged.add(_flags_text(result))
     if result.flags.reason:
         flagged.add(_items_table(result, sorted(result.flags.reason)[:100]))
+    suspects = sorted(
+        (i for i in result.flags.q_values if i not in result.flags.negative),
+        key=lambda i: (result.flags.p_values[i], i),
+    )[:10]
+    if suspects:
+        flagged.add(
+            "Not flagged, but the closest to it: the items whose negative slope chance explains "
+            "least (smallest p-values; p is Bonferroni over dimensions, q the FDR-adjusted "
+            "value the flag uses), where to look first when rereading answer keys."
+        )
+        flagged.add(_suspects_table(result, suspects))
 
     items = report.section("Items")
     order = np.argsort(-fit.discrimination, kind="stable")
@@ -167,15 +178,49 @@ def _heldout_table(result: IRTResult) -> str:
 
 def _flags_text(result: IRTResult) -> str:
     flags = result.flags
+    t = flags.threshold
+    if flags.fdr is not None:
+        rule = (
+            f"≤ −{t:g} and negative beyond chance: one-sided p-values, Bonferroni over the "
+            f"dimensions, the false-discovery rate over items held at {100 * flags.fdr:g}% "
+            "(Benjamini–Hochberg)"
+        )
+        by_chance = len(flags.q_values) - len(flags.negative)
+    else:
+        rule = f"≤ −{t:g}; no standard errors, so the threshold alone decides"
+        by_chance = 0
     if not flags.reason:
-        return f"No item has a negative slope or a slope shorter than {flags.threshold:g}."
-    return (
-        f"{len(flags.negative)} item(s) with a negative slope (≤ −{flags.threshold:g}, its 95% "
-        f"interval below 0 where SEs exist) and {len(flags.near_zero)} with a slope shorter "
-        f"than {flags.threshold:g}: right answers that do not come from the more able are what "
-        "a wrong answer key, an ambiguous question or a broken scorer produce. Listed by item "
-        "order (first 100)."
-    )
+        text = f"No item has a negative slope ({rule}) or a slope shorter than {t:g}."
+    else:
+        text = (
+            f"{len(flags.negative)} item(s) with a negative slope ({rule}) and "
+            f"{len(flags.near_zero)} with a slope shorter than {t:g}: right answers that do not "
+            "come from the more able are what a wrong answer key, an ambiguous question or a "
+            "broken scorer produce. Listed by item order (first 100)."
+        )
+    if by_chance:
+        text += (
+            f" {by_chance} more item(s) have a slope ≤ −{t:g} that chance explains at this "
+            "rate (each item's q-value is `negative_slope_q` in results.json)."
+        )
+    return text
+
+
+def _suspects_table(result: IRTResult, index: list[int]) -> str:
+    fit = result.fit
+    rows = []
+    for i in index:
+        j = int(np.argmin(fit.a[i] / np.where(fit.se_a[i] > 0, fit.se_a[i], np.inf)))
+        rows.append(
+            [
+                result.items[i],
+                str(j + 1),
+                f"{fit.a[i, j]:.3f} ± {fit.se_a[i, j]:.2f}",
+                f"{result.flags.p_values[i]:.2g}",
+                f"{result.flags.q_values[i]:.2g}",
+            ]
+        )
+    return md_table(["item", "dimension", "slope ± SE", "p", "q"], rows)
 
 
 def _items_table(result: IRTResult, index: list[int]) -> str:
