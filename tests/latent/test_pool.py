@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy import optimize
@@ -159,6 +159,7 @@ def test_bad_arguments():
     ),
     tau_share=st.floats(0, 1),
 )
+@example(loadings=np.full((1, 5), 1.34375), tau_share=1.0)  # equal entries, tau = 1/k
 def test_property_pool_rows_are_sparse_nonnegative_and_in_the_unit_ball(loadings, tau_share):
     k = loadings.shape[1]
     tau = tau_share / k
@@ -176,6 +177,6 @@ def test_property_pool_rows_are_sparse_nonnegative_and_in_the_unit_ball(loadings
     before = projected[keep][:, pool.metadata["axis_order"]]
     np.testing.assert_allclose(norms, np.linalg.norm(before, axis=1), rtol=1e-10)
     share = before**2 / np.sum(before**2, axis=1, keepdims=True)
-    np.testing.assert_array_equal(z > 0, (share >= tau) & (before > 0))
+    np.testing.assert_array_equal(z > 0, (share >= tau * (1 - 1e-12)) & (before > 0))
     mass = np.sum(z**2, axis=0)
     assert np.all(np.diff(mass) <= 1e-12)

@@ -74,7 +74,9 @@ def sparsify(vectors: np.ndarray, tau: float) -> np.ndarray:
     length2 = squared.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(length2 > 0, squared / length2, 0.0)
-    kept = np.where(share >= tau, z, 0.0)
+    # a share equal to tau up to rounding counts as reaching it: with k equal entries and
+    # tau = 1/k the computed shares can fall 1 ulp short and the whole row would vanish
+    kept = np.where(share >= tau * (1.0 - 1e-12), z, 0.0)
     kept_length2 = (kept**2).sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(kept_length2 > 0, np.sqrt(length2 / kept_length2), 0.0)

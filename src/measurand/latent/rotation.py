@@ -152,12 +152,24 @@ def _geomin(delta: float) -> Criterion:
 # ---------------------------------------------------------------------------------------------
 
 
+def _scaled_tolerances(A: np.ndarray, tol: float) -> tuple[float, float]:
+    """``tol`` and the stall gradient for the projected gradient, scaled by the number of rows
+    beyond 100. The criteria are sums over rows, so their gradient and curvature in T grow
+    like p, and a fixed projected gradient means an error in T that shrinks like 1/p: scaling
+    keeps the accuracy of T the same at every p. At 13,542 rows an absolute 1e-7 was
+    unreachable (oblimin spun to 10,000 iterations, 131 s; now 105, 0.14 s). Up to 100 rows
+    (every R reference case) the tolerances are GPArotation's, unchanged."""
+    scale = max(1.0, A.shape[0] / 100.0)
+    return tol * scale, _STALL_GRADIENT * scale
+
+
 def _gp_orthogonal(
     A: np.ndarray, criterion: Criterion, T: np.ndarray, tol: float, max_iter: int
 ) -> tuple[np.ndarray, float, int, bool]:
     """GPArotation's GPForth: returns (T, Q, iterations, converged) with L = A T."""
     f, Gq = criterion(A @ T)
     G = A.T @ Gq
+    tol, stall = _scaled_tolerances(A, tol)
     step = 1.0
     for iteration in range(max_iter + 1):
         M = T.T @ G
@@ -174,7 +186,7 @@ def _gp_orthogonal(
                 break
             step /= 2.0
         else:
-            if s < _STALL_GRADIENT:
+            if s < stall:
                 return T, f, iteration, True
         T, f, G = T_new, f_new, A.T @ Gq_new
     return T, f, max_iter, False
@@ -188,6 +200,7 @@ def _gp_oblique(
     L = A @ T_inv.T
     f, Gq = criterion(L)
     G = -(L.T @ Gq @ T_inv).T
+    tol, stall = _scaled_tolerances(A, tol)
     step = 1.0
     for iteration in range(max_iter + 1):
         Gp = G - T * np.sum(T * G, axis=0)
@@ -205,7 +218,7 @@ def _gp_oblique(
                 break
             step /= 2.0
         else:
-            if s < _STALL_GRADIENT:
+            if s < stall:
                 return T, f, iteration, True
         T, f = T_new, f_new
         G = -(L.T @ Gq_new @ T_new_inv).T
@@ -217,6 +230,29 @@ def _random_orthogonal(k: int, rng: np.random.Generator) -> np.ndarray:
     return Q * np.sign(np.diag(R))
 
 
+def _orthomax_start(
+    A: np.ndarray, criterion: Criterion, gamma: float, tol: float, max_iter: int = 1000
+) -> np.ndarray:
+    """Kaiser's fixed point for the orthomax family (``stats::varimax``; Jennrich 2001):
+    T ← U Vᵀ from the SVD of Aᵀ(Z³ − γ Z diag(mean(Z²))), Z = A T, until the projected gradient
+    of ``criterion`` is below ``tol`` (then gradient projection stops at once) or after
+    ``max_iter`` steps. Each step costs one p x k product and raises the criterion;
+    from the identity, gradient projection alone stalled for 10,000 iterations (37 s) on
+    13,542 x 8 noisy IRT loadings that this reaches in ~30 steps (0.03 s)."""
+    k = A.shape[1]
+    T = np.eye(k)
+    for _ in range(max_iter):
+        Z = A @ T
+        Z2 = Z * Z
+        U, _, Vt = np.linalg.svd(A.T @ (Z2 * Z - gamma * Z * Z2.mean(axis=0)))
+        T = U @ Vt
+        G = A.T @ criterion(A @ T)[1]
+        M = T.T @ G
+        if np.sqrt(np.sum((G - T @ ((M + M.T) / 2.0)) ** 2)) < tol:
+            break
+    return T
+
+
 def _gp_best(
     A: np.ndarray,
     criterion: Criterion,
@@ -225,11 +261,13 @@ def _gp_best(
     max_iter: int,
     random_starts: int,
     seed: SeedLike,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float, int, bool]:
-    """Run from the identity and from ``random_starts`` random orthogonal starts; keep the best."""
+    """Run from ``start`` (the identity by default) and from ``random_starts`` random orthogonal
+    starts; keep the best."""
     k = A.shape[1]
     solver = _gp_oblique if oblique else _gp_orthogonal
-    best = solver(A, criterion, np.eye(k), tol, max_iter)
+    best = solver(A, criterion, np.eye(k) if start is None else start, tol, max_iter)
     if random_starts > 0:
         rng = as_generator(seed)
         for _ in range(random_starts):
@@ -369,8 +407,12 @@ def rotate(
             "quartimin": _oblimin(0.0),
             "geomin": _geomin(float(delta)),
         }[key]
+        start = None
+        if key in ("varimax", "quartimax"):
+            gamma_orthomax = 1.0 if key == "varimax" else 0.0
+            start = _orthomax_start(A_norm, criterion, gamma_orthomax, tol)
         T, criterion_value, n_iter, converged = _gp_best(
-            A_norm, criterion, not orthogonal, tol, max_iter, random_starts, seed
+            A_norm, criterion, not orthogonal, tol, max_iter, random_starts, seed, start
         )
         rotation = T if orthogonal else np.linalg.inv(T).T
 
