@@ -57,6 +57,14 @@ LABELS = {
 }
 
 
+def _last_progress(stderr: str | bytes | None) -> str:
+    """The worker's last per-iteration progress line, if any (how far a stopped fit got)."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    lines = [x for x in (stderr or "").splitlines() if x.startswith("progress:")]
+    return f"; last {lines[-1]}" if lines else "; no iteration finished"
+
+
 def run_worker(method: str, inp: Path, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Fit ``method`` in a child process; its estimates and meta, or {"failure": reason}."""
     peer = method in ("mirt", "pyirt")
@@ -95,17 +103,23 @@ def run_worker(method: str, inp: Path, tmp: Path, args: argparse.Namespace) -> d
             check=False,
             timeout=args.peer_timeout_s,
         )
-    except subprocess.TimeoutExpired:
-        return {"failure": f"timed out after {args.peer_timeout_s} s (--peer-timeout-s)"}
+    except subprocess.TimeoutExpired as stopped:
+        return {
+            "failure": f"timed out after {args.peer_timeout_s:g} s (--peer-timeout-s)"
+            + _last_progress(stopped.stderr)
+        }
     elapsed = time.perf_counter() - start
     if done.returncode != 0 or not out.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        oom = any("MemoryError" in line or "alloc" in line.lower() for line in tail)
+        lines = [x for x in done.stderr.strip().splitlines() if not x.startswith("progress:")]
+        tail = (lines or done.stdout.strip().splitlines())[-3:]
+        oom = any("MemoryError" in x or "alloc" in x.lower() for x in tail)
         why = f"out of memory under the {args.peer_mem_gb:g} GB cap" if oom else "failed"
         if done.returncode < 0:
             why = f"killed by signal {-done.returncode}"
         return {
-            "failure": f"{why} after {elapsed:.0f} s (exit {done.returncode}): " + " | ".join(tail)
+            "failure": f"{why} after {elapsed:.0f} s (exit {done.returncode}): "
+            + " | ".join(tail)
+            + _last_progress(done.stderr)
         }
     with np.load(out) as f:
         result = {key: f[key] for key in f.files if key != "meta"}
@@ -184,7 +198,7 @@ def main() -> None:
             held_rows=r[held].astype(np.int32),
             held_cols=c[held].astype(np.int32),
         )
-        del r, c, y, tr
+        del r, c, y, tr, data["rows"], data["cols"], data["y"]  # the workers' memory
         for method in methods:
             got = run_worker(method, inp, tmp, args)
             row: dict[str, Any] = {"method": LABELS[method]}
