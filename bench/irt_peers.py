@@ -112,10 +112,11 @@ def run_worker(method: str, inp: Path, tmp: Path, args: argparse.Namespace) -> d
     if done.returncode != 0 or not out.exists():
         lines = [x for x in done.stderr.strip().splitlines() if not x.startswith("progress:")]
         tail = (lines or done.stdout.strip().splitlines())[-3:]
-        oom = any("MemoryError" in x or "alloc" in x.lower() for x in tail)
+        signs = ("memoryerror", "alloc", "failed to map", "out of memory")
+        oom = any(sign in x.lower() for x in tail for sign in signs)
         why = f"out of memory under the {args.peer_mem_gb:g} GB cap" if oom else "failed"
-        if done.returncode < 0:
-            why = f"killed by signal {-done.returncode}"
+        if done.returncode < 0:  # e.g. SIGABRT from a native allocation failure
+            why += f", killed by signal {-done.returncode}"
         return {
             "failure": f"{why} after {elapsed:.0f} s (exit {done.returncode}): "
             + " | ".join(tail)
