@@ -19,7 +19,7 @@ call, peak RSS of that process (data included). The peers run in the side venv
 reported in its row and the bench goes on. The numbers go to
 ``bench/results/irt_peers_<shape>.json``.
 
-Run: ``PYTHONPATH=src python bench/irt_peers.py --shape mmlu`` (about 20 min with both peers) or
+Run: ``PYTHONPATH=src python bench/irt_peers.py --shape mmlu`` (7-8 min with both peers) or
 ``--shape large`` (``--mirt-max-iter 3`` by default there).
 """
 
