@@ -236,7 +236,12 @@ def fit_measurand(data: dict[str, Any], args: argparse.Namespace) -> dict[str, A
         "n_iter": int(fit.n_iter),
         "converged": bool(fit.converged),
         "notes": f"slope_prior_sd=auto -> {fit.extra['slope_prior_sd']:g}; final fit "
-        f"{fit.n_iter} it, converged={fit.converged}",
+        f"{fit.n_iter} it, converged={fit.converged}"
+        + "".join(  # later versions recalibrate the items (slope prior tau by empirical Bayes)
+            f"; {key} {fit.extra[key]:.3g}"
+            for key in ("calibrated_slope_prior_sd",)
+            if isinstance(fit.extra.get(key), float)
+        ),
     }
 
 
