@@ -20,7 +20,8 @@ reported in its row and the bench goes on. The numbers go to
 ``bench/results/irt_peers_<shape>.json``.
 
 Run: ``PYTHONPATH=src python bench/irt_peers.py --shape mmlu`` (7-8 min with both peers) or
-``--shape large`` (``--mirt-max-iter 3`` by default there).
+``--shape large`` (``--mirt-max-iter 3`` by default there); ``--shape smoke`` (200 x 600, d = 4)
+checks the plumbing in seconds.
 """
 
 from __future__ import annotations
