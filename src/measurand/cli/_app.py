@@ -394,6 +394,39 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return formats
 
 
+def parse_word_or_number(
+    option: str,
+    text: str,
+    *,
+    word: str,
+    word_value: Any,
+    kind: Callable[[str], Any],
+    takes: str,
+    check: Callable[[Any], bool],
+    must: str,
+) -> Any:
+    """``word`` (any case; returned as ``word_value``) or a number of ``kind`` that passes
+    ``check``: "--dims takes a positive integer or 'auto', got 'x'" and "--dims must be at
+    least 1, got 0" are ``takes`` and ``must``."""
+    if text.strip().lower() == word:
+        return word_value
+    try:
+        value = kind(text)
+    except ValueError:
+        raise InputError(f"{option} takes {takes}, got {text!r}") from None
+    if not check(value):
+        raise InputError(f"{option} must {must}, got {value}")
+    return value
+
+
+def parse_count_or_auto(option: str, text: str) -> int | None:
+    """A positive integer, or None for 'auto'."""
+    return parse_word_or_number(
+        option, text, word="auto", word_value=None, kind=int,
+        takes="a positive integer or 'auto'", check=lambda v: v >= 1, must="be at least 1",
+    )  # fmt: skip
+
+
 def check_probability(option: str, value: float) -> None:
     """Refuse a level, alpha or power outside (0, 1), naming the option."""
     if not 0.0 < value < 1.0:

@@ -16,6 +16,7 @@ from measurand.cli._app import (
     check_probability,
     console,
     help_text,
+    parse_count_or_auto,
     parse_formats,
     prepare_out,
     print_warnings,
@@ -65,18 +66,6 @@ Patterns (--include, --exclude, --lower-is-better, --heldout; repeatable):
 --where 'COLUMN OP VALUE' with OP one of == != < <= > >= (repeatable; put
   `back ticks` around column names with spaces).
 """
-
-
-def _parse_factors(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"--factors takes a positive integer or 'auto', got {text!r}") from None
-    if value < 1:
-        raise InputError(f"--factors must be at least 1, got {value}")
-    return value
 
 
 def _parse_weights(text: str | None) -> list[float] | None:
@@ -196,7 +185,7 @@ def factors_command(
     from measurand.report.factors import factors_report
 
     formats = parse_formats(fmt)
-    n_factors = _parse_factors(factors)
+    n_factors = parse_count_or_auto("--factors", factors)
     rule = _parse_choice("--k-rule", k_rule, K_RULES, K_RULE_ALIASES)
     method_name = _parse_choice("--method", method, METHODS)
     policy = _parse_choice("--missing", missing, MISSING_POLICIES)

@@ -14,7 +14,9 @@ from measurand.cli._app import (
     app,
     console,
     help_text,
+    parse_count_or_auto,
     parse_formats,
+    parse_word_or_number,
     prepare_out,
     print_more,
     print_warnings,
@@ -23,7 +25,6 @@ from measurand.cli._app import (
     summary_table,
     working,
 )
-from measurand.errors import InputError
 
 HELP = """Fit an item response model to binary responses: item slopes and difficulties,
 abilities with standard errors, the number of skills, items to check.
@@ -53,44 +54,20 @@ Long form names its columns, e.g. --subject-col model --item-col doc_id
 """
 
 
-def _parse_dims(text: str) -> int | None:
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise InputError(f"--dims takes a positive integer or 'auto', got {text!r}") from None
-    if value < 1:
-        raise InputError(f"--dims must be at least 1, got {value}")
-    return value
-
-
 def _parse_slope_prior(text: str) -> float | str:
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(
-            f"--slope-prior-sd takes a positive number or 'auto', got {text!r}"
-        ) from None
-    if not value > 0:
-        raise InputError(f"--slope-prior-sd must be positive, got {value}")
-    return value
+    return parse_word_or_number(
+        "--slope-prior-sd", text, word="auto", word_value="auto", kind=float,
+        takes="a positive number or 'auto'", check=lambda v: v > 0, must="be positive",
+    )  # fmt: skip
 
 
 def _parse_guessing(text: str | None) -> str | float | None:
     if text is None:
         return None
-    if text.strip().lower() == "estimate":
-        return "estimate"
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"--guessing takes 'estimate' or a number, got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise InputError(f"--guessing must lie in [0, 1), got {value}")
-    return value
+    return parse_word_or_number(
+        "--guessing", text, word="estimate", word_value="estimate", kind=float,
+        takes="'estimate' or a number", check=lambda v: 0.0 <= v < 1.0, must="lie in [0, 1)",
+    )  # fmt: skip
 
 
 @app.command("irt", help=help_text(HELP), no_args_is_help=True)
@@ -160,7 +137,7 @@ def irt_command(
     from measurand.report.irt import irt_report
 
     formats = parse_formats(fmt)
-    n_dims = _parse_dims(dims)
+    n_dims = parse_count_or_auto("--dims", dims)
     rotation_name: str | None = rotation.strip().lower()
     if rotation_name == "none":
         rotation_name = None
