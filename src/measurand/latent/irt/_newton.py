@@ -108,6 +108,24 @@ def _cholesky(torch: Any, hess: Any) -> Any:
     return chol
 
 
+def _halved_step(
+    torch: Any, base: Any, step: Any, old_obj: Any, evaluate: Callable[[Any], tuple[Any, Any]]
+) -> tuple[Any, Any]:
+    """base + step, each block's (row's) step halved until its own objective does not rise (at
+    most 8 times). ``evaluate(new)`` returns (the blocks' objectives at ``new``, whatever the
+    pass computed there); returns ``new`` and that output of its last evaluation."""
+    scale = torch.ones(base.shape[0], 1, dtype=base.dtype, device=base.device)
+    for _ in range(8):
+        new = base + scale * step
+        objective, computed = evaluate(new)
+        worse = objective > old_obj + 1e-12 * old_obj.abs()
+        if not bool(worse.any()):
+            return new, computed
+        scale[worse] *= 0.5
+    new = base + scale * step  # the ninth try is taken whatever its objective
+    return new, evaluate(new)[1]
+
+
 def _balance(torch: Any, th: Any, a: Any, sd: float) -> Any:
     """T with Θ' = Θ T, A' = A T⁻ᵀ minimising ½‖Θ'‖² + ½‖A'‖²/σ_a² at fixed Θ Aᵀ.
 
@@ -138,7 +156,6 @@ def alternating_newton(
     ``converged``, ``grad_inf``, ``nll`` (the data term at the optimum)."""
     th, a, d = (t.clone() for t in start)
     n, D = th.shape
-    p = a.shape[0]
     inv_va, inv_vd = 1.0 / priors[0] ** 2, 1.0 / priors[1] ** 2
     max_iter, ftol, gtol = stopping
     prior_item = torch.tensor([inv_va] * D + [inv_vd], dtype=th.dtype, device=th.device)
@@ -162,31 +179,30 @@ def alternating_newton(
         h_th = h_th + torch.eye(D, dtype=th.dtype, device=th.device)
         grad_inf = float(g_th.abs().max())
         step = _newton_step(torch, g_th, h_th)
-        old_obj = row + theta_penalty(th)
-        old_th, scale = th, torch.ones(n, 1, dtype=th.dtype, device=th.device)
-        for halving in range(9):
-            th = old_th + scale * step
-            row, col, g_it, h_it = _pass(torch, Yt, Wt, th, a, d, block, "item")
-            worse = (row + theta_penalty(th)) > old_obj + 1e-12 * old_obj.abs()
-            if not bool(worse.any()) or halving == 8:
-                break
-            scale[worse] *= 0.5
+
+        def at_theta(new_th: Any, a: Any = a, d: Any = d) -> tuple[Any, Any]:
+            out = _pass(torch, Yt, Wt, new_th, a, d, block, "item")
+            return out[0] + theta_penalty(new_th), out
+
+        th, (row, col, g_it, h_it) = _halved_step(
+            torch, th, step, row + theta_penalty(th), at_theta
+        )
         # item half-step: blocks are the items
         ad = torch.cat([a, d[:, None]], dim=1)
         g_it = g_it + prior_item * ad
         h_it = h_it + torch.diag(prior_item)
         grad_inf = max(grad_inf, float(g_it.abs().max()))
         step = _newton_step(torch, g_it, h_it)
-        old_obj = col + item_penalty(a, d)
-        scale = torch.ones(p, 1, dtype=th.dtype, device=th.device)
-        for halving in range(9):
-            new = ad + scale * step
-            a, d = new[:, :D].contiguous(), new[:, D].contiguous()
-            row, col, g_th, h_th = _pass(torch, Yt, Wt, th, a, d, block, "theta")
-            worse = (col + item_penalty(a, d)) > old_obj + 1e-12 * old_obj.abs()
-            if not bool(worse.any()) or halving == 8:
-                break
-            scale[worse] *= 0.5
+
+        def at_items(new: Any, th: Any = th) -> tuple[Any, Any]:
+            aa, dd = new[:, :D].contiguous(), new[:, D].contiguous()
+            out = _pass(torch, Yt, Wt, th, aa, dd, block, "theta")
+            return out[1] + item_penalty(aa, dd), out
+
+        new, (row, col, g_th, h_th) = _halved_step(
+            torch, ad, step, col + item_penalty(a, d), at_items
+        )
+        a, d = new[:, :D].contiguous(), new[:, D].contiguous()
         T = _balance(torch, th, a, priors[0])
         if T is not None:
             Ti = torch.linalg.inv(T).to(th.dtype)
@@ -270,20 +286,17 @@ def calibrate_items(
         # the factor of the curvature under the previous τ serves the step under the new one
         # (they differ by a diagonal shift of the slope prior; the halving below guards it)
         step = -torch.cholesky_solve(grad.unsqueeze(-1), chol).squeeze(-1)
-        penalty = 0.5 * ((ad.double() ** 2) * prior.double()).sum(dim=1)
-        old_obj = col + penalty
-        scale = torch.ones(p, 1, dtype=th.dtype, device=th.device)
-        for halving in range(9):
-            new = ad + scale * step
-            row, col, g, h = _pass(
+
+        def penalty(x: Any, weights: Any = prior) -> Any:
+            return 0.5 * ((x.double() ** 2) * weights.double()).sum(dim=1)
+
+        def at_items(new: Any) -> tuple[Any, Any]:
+            out = _pass(
                 torch, Yt, Wt, th, new[:, :D].contiguous(), new[:, D].contiguous(), block, "item"
             )
-            worse = (col + 0.5 * ((new.double() ** 2) * prior.double()).sum(dim=1)) > (
-                old_obj + 1e-12 * old_obj.abs()
-            )
-            if not bool(worse.any()) or halving == 8:
-                break
-            scale[worse] *= 0.5
+            return out[1] + penalty(new), out
+
+        new, (row, col, g, h) = _halved_step(torch, ad, step, col + penalty(ad), at_items)
         a, d = new[:, :D].contiguous(), new[:, D].contiguous()
     return (a, d), {
         "tau": math.sqrt(tau2),
