@@ -25,6 +25,7 @@ def test_negative_flags_use_benjamini_hochberg_over_items():
     np.testing.assert_allclose(flags.p_values[9], expected_p[9])
     np.testing.assert_allclose(flags.q_values[9], false_discovery_control(expected_p)[9])
     assert "dimension 1 (-1.200, q = " in flags.reason[5]
+    assert flags.dimensions == {5: 0, 9: 1}
     # over 20 items, item 9 (rank 2) has q = 0.0124 x 20 / 2 = 0.124
     assert 9 in flag_items(a[:20], se[:20], fdr=0.2).negative
     assert 9 not in flag_items(a[:20], se[:20], fdr=0.1).negative

@@ -210,7 +210,7 @@ def _suspects_table(result: IRTResult, index: list[int]) -> str:
     fit = result.fit
     rows = []
     for i in index:
-        j = int(np.argmin(fit.a[i] / np.where(fit.se_a[i] > 0, fit.se_a[i], np.inf)))
+        j = result.flags.dimensions[i]
         rows.append(
             [
                 result.items[i],

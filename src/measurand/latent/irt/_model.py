@@ -56,7 +56,8 @@ class ItemFlags(Result):
     ``fdr`` is the false-discovery rate the negative list is held to (None when there were no
     standard errors and the threshold alone decided); ``q_values`` maps every item with some
     slope ≤ −threshold to its Benjamini–Hochberg q-value (the smallest FDR at which it would be
-    flagged), ``p_values`` to its p-value (Bonferroni over dimensions) before that adjustment."""
+    flagged), ``p_values`` to its p-value (Bonferroni over dimensions) before that adjustment,
+    ``dimensions`` to the (0-based) dimension of the slope that p-value comes from."""
 
     negative: tuple[int, ...]
     near_zero: tuple[int, ...]
@@ -65,6 +66,7 @@ class ItemFlags(Result):
     fdr: float | None = None
     q_values: dict[int, float] = dataclasses.field(default_factory=dict)
     p_values: dict[int, float] = dataclasses.field(default_factory=dict)
+    dimensions: dict[int, int] = dataclasses.field(default_factory=dict)
 
 
 def flag_items(
@@ -97,6 +99,7 @@ def flag_items(
     S = None if se is None else np.asarray(se, dtype=float).reshape(A.shape)
     q_values: dict[int, float] = {}
     p_values: dict[int, float] = {}
+    dimensions: dict[int, int] = {}
     used_fdr: float | None = None
     if S is not None and np.isfinite(S).any():
         if not 0.0 < fdr < 1.0:
@@ -107,10 +110,11 @@ def flag_items(
         item_p = np.minimum(1.0, D * entry_p.min(axis=1))
         q = false_discovery_control(item_p, method="bh") if p > 0 else item_p
         candidates = np.flatnonzero(below.any(axis=1))
+        worst = np.argmin(entry_p, axis=1)
         q_values = {int(i): float(q[i]) for i in candidates}
         p_values = {int(i): float(item_p[i]) for i in candidates}
+        dimensions = {int(i): int(j) for i, j in zip(candidates, worst[candidates], strict=True)}
         negative = tuple(int(i) for i in candidates if q[i] <= fdr)
-        worst = np.argmin(entry_p, axis=1)
     else:
         negative = tuple(int(i) for i in np.flatnonzero(below.any(axis=1)))
         worst = np.argmin(np.where(below, A, np.inf), axis=1)
@@ -131,6 +135,7 @@ def flag_items(
         fdr=used_fdr,
         q_values=q_values,
         p_values=p_values,
+        dimensions=dimensions,
     )
 
 

@@ -242,6 +242,7 @@ def fit_map(
         slope_prior_sd, selection, warm = _select_slope_prior(
             r, c, v, (n, p), n_dims=n_dims, device=device, dtype=dtype, seed=seed,
             max_iter=max_iter, ftol=ftol, gtol=gtol, calibrate=calibrate,
+            intercept_prior_sd=intercept_prior_sd,
         )  # fmt: skip
     fitted, _ = _fit_map(
         r, c, v, (n, p), n_dims, (float(slope_prior_sd), intercept_prior_sd), device, dtype,
@@ -379,6 +380,7 @@ def _select_slope_prior(
     ftol: float,
     gtol: float,
     calibrate: bool,
+    intercept_prior_sd: float = 5.0,
 ) -> tuple[float, dict[str, float], _State | None]:
     """:func:`select_slope_prior`, also returning the chosen trial's raw optimum (the final
     fit on all cells starts there)."""
@@ -399,7 +401,7 @@ def _select_slope_prior(
         # each trial from the SVD start: a strongly regularised optimum can be all but zero
         # (the nuclear norm removes every dimension), a start the next trial cannot leave
         trial, state = _fit_map(
-            r_train, c_train, v_train, shape, n_dims, (sd, 5.0), device, dtype,
+            r_train, c_train, v_train, shape, n_dims, (sd, intercept_prior_sd), device, dtype,
             (max_iter, ftol, gtol), seed, None, None, calibrate, time.perf_counter(), None,
             standard_errors=False,
         )  # fmt: skip
