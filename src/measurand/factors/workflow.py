@@ -340,7 +340,6 @@ def run_factors(
     )
     from measurand.latent.efa import FactorAnalysis
     from measurand.latent.parallel import parallel_analysis
-    from measurand.latent.scores import communality
 
     notify = progress or (lambda _message: None)
     if method not in METHODS:
@@ -445,45 +444,15 @@ def run_factors(
             max_iter=max_iter,
         ).fit(z[canonical], column_names=tasks)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
-    lam = np.asarray(model.loadings_, dtype=np.float64)
-    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
-    phi_attr = getattr(model, "phi_", None)
-    phi = np.eye(k) if phi_attr is None else np.asarray(phi_attr, dtype=np.float64)
-    # h² = c / (c + ψ), c = diag(ΛΦΛᵀ): the model's share of each task's variance. It equals
-    # Σλ² when the fit reproduces unit variances (ML, minres, free ψ) but not with a fixed ψ.
-    h2 = communality(lam, psi, phi)
-    factor_names = tuple(f"factor {j + 1}" for j in range(k))
-    summary = ModelSummary(
-        method=method,
-        rotation=rotation,
-        n_factors=k,
-        factors=factor_names,
-        tasks=tuple(
-            TaskLoading(
-                task=task,
-                loadings=tuple(float(v) for v in lam[j]),
-                uniqueness=float(psi[j]),
-                communality=float(h2[j]),
-                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
-            )
-            for j, task in enumerate(tasks)
-        ),
-        phi=phi,
-        fit_stats=dict(getattr(model, "fit_stats_", {}) or {}),
-        n_iter=_maybe_int(getattr(model, "n_iter_", None)),
-        converged=_maybe_bool(getattr(model, "converged_", None)),
-    )
-    quality, reasons = fit_quality(summary.fit_stats)
-    summary = dataclasses.replace(summary, fit_quality=quality, fit_quality_reasons=reasons)
-    if quality in ("poor", "mediocre"):
-        warnings.append(
-            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings and "
-            "scores describe a model the data reject; try more factors or another method. "
-            f"Cut-offs: {FIT_CUTOFF_SOURCES}"
-        )
+    summary, lam = _model_summary(
+        model, method=method, rotation=rotation, tasks=tasks, warnings=warnings,
+        rejected="the loadings and scores describe a model the data reject; try more factors "
+        "or another method.",
+    )  # fmt: skip
+    factor_names = summary.factors
     if summary.converged is False and max_iter is None:
         warnings.append(f"the {method} fit did not converge; read the loadings with care")
-    heywood = [t for t, u in zip(tasks, psi, strict=True) if u < 0.005]
+    heywood = [t.task for t in summary.tasks if t.uniqueness < 0.005]
     if heywood:
         warnings.append(
             f"near-zero uniqueness (Heywood case) for {', '.join(heywood)}: the model explains "
@@ -590,6 +559,54 @@ def run_factors(
     )
 
 
+def _model_summary(
+    model: Any, *, method: str, rotation: str | None, tasks: Sequence[str],
+    warnings: list[str], rejected: str,
+) -> tuple[ModelSummary, np.ndarray]:  # fmt: skip
+    """The fitted model's loadings as a :class:`ModelSummary` (with its fit quality; a poor or
+    mediocre fit adds a warning ending in ``rejected``) and the loading matrix."""
+    from measurand.latent.scores import communality
+
+    lam = np.asarray(model.loadings_, dtype=np.float64)
+    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
+    k = lam.shape[1]
+    phi_attr = getattr(model, "phi_", None)
+    phi = np.eye(k) if phi_attr is None else np.asarray(phi_attr, dtype=np.float64)
+    # h² = c / (c + ψ), c = diag(ΛΦΛᵀ): the model's share of each task's variance. It equals
+    # Σλ² when the fit reproduces unit variances (ML, minres, free ψ) but not with a fixed ψ.
+    h2 = communality(lam, psi, phi)
+    fit_stats = dict(getattr(model, "fit_stats_", {}) or {})
+    quality, reasons = fit_quality(fit_stats)
+    if quality in ("poor", "mediocre"):
+        warnings.append(
+            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): {rejected} "
+            f"Cut-offs: {FIT_CUTOFF_SOURCES}"
+        )
+    summary = ModelSummary(
+        method=method,
+        rotation=rotation,
+        n_factors=k,
+        factors=tuple(f"factor {j + 1}" for j in range(k)),
+        tasks=tuple(
+            TaskLoading(
+                task=task,
+                loadings=tuple(float(v) for v in lam[j]),
+                uniqueness=float(psi[j]),
+                communality=float(h2[j]),
+                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
+            )
+            for j, task in enumerate(tasks)
+        ),
+        phi=phi,
+        fit_stats=fit_stats,
+        n_iter=_maybe_int(getattr(model, "n_iter_", None)),
+        converged=_maybe_bool(getattr(model, "converged_", None)),
+        fit_quality=quality,
+        fit_quality_reasons=reasons,
+    )
+    return summary, lam
+
+
 def _maybe_int(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -624,7 +641,6 @@ def run_factors_from_correlation(
     """
     from measurand.latent.efa import FactorAnalysis
     from measurand.latent.parallel import parallel_analysis
-    from measurand.latent.scores import communality
 
     notify = progress or (lambda _message: None)
     if method not in METHODS:
@@ -666,39 +682,10 @@ def run_factors_from_correlation(
             k, method=method, rotation=rotation, seed=_stream(seed, "model")
         ).fit(R, column_names=tasks, n_obs=n_obs)
     warnings.extend(dict.fromkeys(str(w.message) for w in caught))
-    lam = np.asarray(model.loadings_, dtype=np.float64)
-    psi = np.asarray(model.uniquenesses_, dtype=np.float64)
-    phi = np.asarray(model.phi_, dtype=np.float64)
-    h2 = communality(lam, psi, phi)
-    factor_names = tuple(f"factor {j + 1}" for j in range(k))
-    quality, reasons = fit_quality(model.fit_stats_)
-    if quality in ("poor", "mediocre"):
-        warnings.append(
-            f"the {k}-factor model fits {quality}ly ({'; '.join(reasons)}): the loadings "
-            f"describe a model the data reject. Cut-offs: {FIT_CUTOFF_SOURCES}"
-        )
-    summary = ModelSummary(
-        method=method,
-        rotation=rotation,
-        n_factors=k,
-        factors=factor_names,
-        tasks=tuple(
-            TaskLoading(
-                task=task,
-                loadings=tuple(float(v) for v in lam[j]),
-                uniqueness=float(psi[j]),
-                communality=float(h2[j]),
-                dominant_factor=int(np.argmax(np.abs(lam[j]))) + 1,
-            )
-            for j, task in enumerate(tasks)
-        ),
-        phi=phi,
-        fit_stats=dict(model.fit_stats_),
-        n_iter=int(model.n_iter_),
-        converged=bool(model.converged_),
-        fit_quality=quality,
-        fit_quality_reasons=reasons,
-    )
+    summary, lam = _model_summary(
+        model, method=method, rotation=rotation, tasks=tasks, warnings=warnings,
+        rejected="the loadings describe a model the data reject.",
+    )  # fmt: skip
     board = LeaderboardResult(
         rows=(),
         order=np.zeros(0, dtype=np.int64),
